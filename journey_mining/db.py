@@ -1,0 +1,70 @@
+"""Opening the DuckDB database: where it is, waiting for another process's lock, the schema."""
+
+import os
+import re
+import time
+from pathlib import Path
+
+import duckdb
+
+from journey_mining import sql
+from journey_mining.errors import JourneyError
+
+DEFAULT_DB = "journeys.duckdb"
+LOCK_TIMEOUT_S = float(os.environ.get("JOURNEYS_LOCK_TIMEOUT", "120"))
+SCHEMA = ("schema_ingested_files", "schema_events", "schema_quarantine", "schema_identities",
+          "schema_persons", "schema_oversize_components", "schema_settings")
+
+
+def database_path(db: str | os.PathLike | None = None) -> Path:
+    """`--db`, else the JOURNEYS_DB environment variable, else journeys.duckdb here."""
+    return Path(db or os.environ.get("JOURNEYS_DB") or DEFAULT_DB)
+
+
+def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
+            lock_timeout_s: float = LOCK_TIMEOUT_S) -> duckdb.DuckDBPyConnection:
+    """Open the database, waiting up to `lock_timeout_s` while another process holds it.
+
+    DuckDB allows one writing process per file; a second nightly run or a manual ingest started at
+    the same time waits here instead of failing at random, and gives up with a clear message.
+    """
+    path = database_path(db)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + lock_timeout_s
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=_settings(path))
+            break
+        except duckdb.IOException as error:
+            message = str(error)
+            if "lock" not in message.lower():
+                raise JourneyError(f"{path}: cannot open the database: {_first_line(message)}") from error
+            if time.monotonic() >= deadline:
+                holder = re.search(r"PID (\d+)", message)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                raise JourneyError(
+                    f"{path}: the database is in use by {who}; waited {lock_timeout_s:g} s "
+                    "(set JOURNEYS_LOCK_TIMEOUT to wait longer)") from error
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        except duckdb.Error as error:
+            raise JourneyError(f"{path}: cannot open the database: {_first_line(str(error))}") from error
+    con.execute("set TimeZone = 'UTC'")
+    if not read_only:
+        for name in SCHEMA:
+            sql.run(con, name)
+    return con
+
+
+def _settings(path: Path) -> dict:
+    """Memory limit and spill folder, so large window functions spill instead of failing."""
+    settings = {"temp_directory": str(path.with_name(path.name + ".tmp"))}
+    if limit := os.environ.get("JOURNEYS_MEMORY_LIMIT"):
+        settings["memory_limit"] = limit
+    return settings
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else "unknown error"

@@ -1,0 +1,215 @@
+"""Ingest: input files into the events table, every row accounted for (loaded, duplicate or quarantined).
+
+One run is one transaction: a run that fails (a file over the quarantine threshold, a kill) leaves
+the database as it was before the run. A file is known by its source and content hash, so loading
+it again, under any name, loads nothing and reports the counts of its first load.
+"""
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from journey_mining import pseudonyms, readers, sql
+from journey_mining.columns import SOURCES
+from journey_mining.errors import JourneyError
+
+QUARANTINE_THRESHOLD = 0.05
+FAR_FUTURE_MARGIN = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    """How the rows of one input file were accounted for: read = loaded + duplicates + quarantined."""
+
+    path: str
+    source: str
+    read: int
+    loaded: int
+    duplicates: int
+    quarantined: int
+    already_loaded: bool = False
+
+    def as_json(self) -> dict:
+        """The per-file object of `journeys ingest --json` and summary.json."""
+        counts = asdict(self)
+        del counts["already_loaded"]
+        return counts
+
+
+def input_files(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str]]:
+    """Each input file with its format; folders are read recursively in sorted path order.
+
+    Inside a folder, files of other types and hidden files are passed over; a file named directly
+    must be of a known type. Paths are resolved, and files reached through a folder must stay inside it.
+    """
+    found: list[tuple[Path, str]] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            root = path.resolve()
+            for candidate in sorted(p for p in path.rglob("*") if p.is_file()):
+                if any(part.startswith(".") for part in candidate.relative_to(path).parts):
+                    continue
+                if not candidate.resolve().is_relative_to(root):
+                    raise JourneyError(f"{candidate}: leads outside the folder {path}; not read")
+                if kind := readers.file_format(candidate):
+                    found.append((candidate, kind))
+        elif path.is_file():
+            kind = readers.file_format(path)
+            if kind is None:
+                raise JourneyError(
+                    f"{path}: not a supported file type (.jsonl, .json, .csv, optionally .gz; .parquet)")
+            found.append((path, kind))
+        else:
+            raise JourneyError(f"{path}: no such file or folder")
+    return found
+
+
+def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os.PathLike], *,
+           tz: str = "UTC", now: datetime | None = None,
+           quarantine_threshold: float = QUARANTINE_THRESHOLD,
+           far_future_margin: timedelta = FAR_FUTURE_MARGIN,
+           progress: Callable[[str], None] | None = None) -> list[FileCounts]:
+    """Load files of one source into `events`, in one transaction; return the counts per file."""
+    if source not in SOURCES:
+        raise JourneyError(f"unknown source {source!r}: expected one of {', '.join(SOURCES)}")
+    _check_time_zone(con, tz)
+    files = input_files(paths)
+    now = now or datetime.now(timezone.utc)
+    say = progress or (lambda message: None)
+
+    con.begin()
+    try:
+        pseudonyms.register(con, pseudonyms.pseudonymisation_key(con))
+        sql.register_function(con, "same_properties", _same_properties, ["VARCHAR", "VARCHAR"], "BOOLEAN",
+                              nulls_in=True)
+        sql.run(con, "stg_staged_rows")
+        new_files, digests, skipped = _stage(con, source, files, say)
+        if new_files:
+            sql.run(con, "int_ingest_rows", {"source": source, "tz": tz,
+                                             "far_future_after": now + far_future_margin})
+            sql.run(con, "int_ingest_outcomes", {"source": source})
+            counts = _counted(con, source, new_files)
+            _check_quarantine_share(con, counts, new_files, quarantine_threshold)
+            sql.run(con, "ingest_load_events")
+            sql.run(con, "ingest_load_quarantine")
+            for file_id, (path, digest, size) in new_files.items():
+                file_counts = counts[file_id]
+                con.execute(
+                    "insert into ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [file_id, file_counts.path, source, digest, size, file_counts.read, file_counts.loaded,
+                     file_counts.duplicates, file_counts.quarantined, now])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return [_stored_counts(con, source, digests[path], already_loaded=path in skipped) for path, _ in files]
+
+
+def _stage(con, source: str, files: list[tuple[Path, str]],
+           say: Callable[[str], None]) -> tuple[dict[int, tuple[str, str, int]], dict[Path, str], set[Path]]:
+    """Stage the rows of files not loaded before.
+
+    Returns the new files by id (path, hash, bytes), every file's hash, and the files passed over
+    because the same content was loaded before (in an earlier run or earlier in this one).
+    """
+    (next_id,) = sql.one(con, "select coalesce(max(file_id), 0) + 1 from ingested_files")
+    new_files: dict[int, tuple[str, str, int]] = {}
+    digests: dict[Path, str] = {}
+    skipped: set[Path] = set()
+    seen_this_run: set[str] = set()
+    for position, (path, kind) in enumerate(files, start=1):
+        digest, size = _file_digest(path)
+        digests[path] = digest
+        already = sql.one(con, "select 1 from ingested_files where source = ? and sha256 = ?",
+                              [source, digest])
+        if already or digest in seen_this_run:
+            skipped.add(path)
+            say(f"[{position}/{len(files)}] {path}: loaded before, skipped")
+            continue
+        seen_this_run.add(digest)
+        file_id = next_id
+        next_id += 1
+        new_files[file_id] = (str(path), digest, size)
+        rows = 0
+        try:
+            for batch in readers.staged_batches(path, kind, source, file_id):
+                _append_staged(con, batch)
+                rows += batch.num_rows
+        except (OSError, EOFError, pa.ArrowException) as error:
+            raise JourneyError(f"{path}: cannot be read: {error}") from error
+        say(f"[{position}/{len(files)}] {path}: {rows} rows read")
+    return new_files, digests, skipped
+
+
+def _append_staged(con, batch: pa.Table) -> None:
+    con.register("staged_batch", batch)
+    try:
+        con.execute("insert into staged_rows by name select * from staged_batch")
+    finally:
+        con.unregister("staged_batch")
+
+
+def _counted(con, source: str, new_files: dict[int, tuple[str, str, int]]) -> dict[int, FileCounts]:
+    rows = sql.run(con, "int_ingest_file_counts")
+    by_file = {file_id: (read, loaded, duplicates, quarantined)
+               for file_id, read, loaded, duplicates, quarantined in rows}
+    return {
+        file_id: FileCounts(path, source, *by_file.get(file_id, (0, 0, 0, 0)))
+        for file_id, (path, _, _) in new_files.items()
+    }
+
+
+def _check_quarantine_share(con, counts: dict[int, FileCounts], new_files, threshold: float) -> None:
+    for file_id, file_counts in counts.items():
+        if file_counts.read and file_counts.quarantined / file_counts.read > threshold:
+            reasons = sql.run(con, "int_ingest_top_reasons", {"file_id": file_id})
+            listed = ", ".join(f"{reason} ({count})" for reason, count in reasons)
+            raise JourneyError(
+                f"{file_counts.path}: {file_counts.quarantined} of {file_counts.read} rows would be "
+                f"quarantined ({file_counts.quarantined / file_counts.read:.1%}), above the "
+                f"{threshold:.0%} threshold; nothing of this run was loaded. Reasons: {listed}")
+
+
+def _stored_counts(con, source: str, digest: str, *, already_loaded: bool) -> FileCounts:
+    """The counts of a file's first load, under the path it was first loaded from."""
+    path, read, loaded, duplicates, quarantined = sql.one(
+        con,
+        'select path, "read", loaded, duplicates, quarantined from ingested_files '
+        "where source = ? and sha256 = ?", [source, digest])
+    return FileCounts(path, source, read, loaded, duplicates, quarantined, already_loaded)
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _same_properties(left: pa.Array, right: pa.Array) -> pa.Array:
+    return pa.array([readers.same_properties(a, b) for a, b in zip(left.to_pylist(), right.to_pylist())],
+                    pa.bool_())
+
+
+def _check_time_zone(con, tz: str) -> None:
+    known = sql.one(con, "select count(*) from pg_timezone_names() where name = ?", [tz])[0]
+    if not known:
+        raise JourneyError(f"unknown time zone {tz!r} (use an IANA name such as Europe/Berlin)")
+
+
+def all_file_counts(con: duckdb.DuckDBPyConnection) -> Iterator[FileCounts]:
+    """Every file in the database, in load order."""
+    for path, source, read, loaded, duplicates, quarantined in con.execute(
+            'select path, source, "read", loaded, duplicates, quarantined from ingested_files order by file_id'
+    ).fetchall():
+        yield FileCounts(path, source, read, loaded, duplicates, quarantined)

@@ -1,0 +1,52 @@
+"""Keyed hashing that pseudonymises emails and person ids: stable for one key, not reversible."""
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+
+import duckdb
+import pyarrow as pa
+
+from journey_mining import sql
+
+KEY_SETTING = "pseudonymisation_key"
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def pseudonymisation_key(con: duckdb.DuckDBPyConnection) -> bytes:
+    """JOURNEYS_HASH_KEY when set; else a random key the database creates once and keeps.
+
+    Keeping the key in the database keeps person ids stable across runs with no set-up; setting
+    JOURNEYS_HASH_KEY keeps it away from the data, which production deployments should prefer.
+    """
+    if key := os.environ.get("JOURNEYS_HASH_KEY"):
+        return key.encode("utf-8")
+    con.execute("insert or ignore into settings values (?, ?)", [KEY_SETTING, secrets.token_hex(32)]).fetchall()
+    (stored,) = sql.one(con, "select value from settings where name = ?", [KEY_SETTING])
+    return stored.encode("utf-8")
+
+
+def keyed_hash(key: bytes, text: str) -> str:
+    """HMAC-SHA-256 of the text, as 32 hex digits (128 bits: no collisions at any realistic size)."""
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def redact_emails(key: bytes, text: str) -> str:
+    """The text with every email address replaced by `email:` and the hash events store for it."""
+    return EMAIL.sub(lambda found: "email:" + keyed_hash(key, found.group().strip().lower()), text)
+
+
+def register(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Make `keyed_hash(text)` and `redact_emails(text)` callable from SQL on this connection."""
+    for name, function in (("keyed_hash", keyed_hash), ("redact_emails", redact_emails)):
+        sql.register_function(con, name, _over_column(function, key), ["VARCHAR"], "VARCHAR")
+
+
+def _over_column(function, key: bytes):
+    def apply(values: pa.Array) -> pa.Array:
+        return pa.array([None if text is None else function(key, text) for text in values.to_pylist()],
+                        pa.string())
+
+    return apply

@@ -1,0 +1,350 @@
+"""Reading input files row by row into staged rows: every input column as text, plus where it came from.
+
+JSON Lines and CSV are read here in Python, because each row needs its own line number, raw text
+and UTF-8 check. Parquet whose columns are exactly the SPEC's is staged by DuckDB directly (the scale
+path); any other Parquet (Segment columns, extra columns) goes through the same row normaliser.
+"""
+
+import csv
+import gzip
+import io
+import json
+import math
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from journey_mining.columns import (
+    REASON_MALFORMED,
+    REASON_NON_UTF8,
+    STAGED_TEXT_COLUMNS,
+    input_columns,
+)
+
+FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+BATCH_ROWS = 50_000
+
+# Segment's camelCase keys and where their values go (SPEC section 1).
+SEGMENT_KEYS = {"messageId": "event_id", "anonymousId": "anonymous_id", "userId": "user_id"}
+SEGMENT_CONTEXT = {
+    ("page", "url"): "page_url",
+    ("campaign", "source"): "utm_source",
+    ("campaign", "medium"): "utm_medium",
+    ("campaign", "name"): "utm_campaign",
+}
+
+STAGED_SCHEMA = pa.schema(
+    [("file_id", pa.int32()), ("line", pa.int64()), ("raw", pa.string()), ("reject_reason", pa.string())]
+    + [(name, pa.string()) for name in STAGED_TEXT_COLUMNS]
+    + [("native_timestamp", pa.timestamp("us", tz="UTC")), ("native_local", pa.timestamp("us"))]
+)
+
+
+def file_format(path: Path) -> str | None:
+    """'jsonl', 'csv' or 'parquet' from the file name (a `.gz` suffix allowed for text formats)."""
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if suffixes and suffixes[-1] == ".gz":
+        kind = FORMATS.get(suffixes[0]) if len(suffixes) == 2 else None
+        return kind if kind in ("jsonl", "csv") else None
+    return FORMATS.get(suffixes[-1]) if suffixes else None
+
+
+def is_plain_parquet(schema: pa.Schema, source: str) -> bool:
+    """True when DuckDB can stage the file alone: only SPEC columns, simple types."""
+    allowed = set(input_columns(source))
+    for field in schema:
+        if field.name not in allowed:
+            return False
+        if pa.types.is_nested(field.type) or pa.types.is_binary(field.type):
+            return False
+    return True
+
+
+def staged_batches(path: Path, kind: str, source: str, file_id: int) -> Iterator[pa.Table]:
+    """Arrow tables of at most BATCH_ROWS staged rows, in file order."""
+    if kind == "parquet":
+        parquet = pq.ParquetFile(path)
+        if is_plain_parquet(parquet.schema_arrow, source):
+            yield from _plain_parquet_batches(parquet, file_id)
+            return
+    rows = _rows(path, kind, source)
+    batch = _StagedBatch(file_id)
+    for line, raw, reason, record in rows:
+        batch.add(line, raw, reason, None if record is None else normalise_record(record, source))
+        if batch.size >= BATCH_ROWS:
+            yield batch.table()
+            batch = _StagedBatch(file_id)
+    if batch.size:
+        yield batch.table()
+
+
+def _rows(path: Path, kind: str, source: str) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
+    """(line, raw text, reason it is rejected already, the row as a dict) for every row."""
+    if kind == "jsonl":
+        return _jsonl_rows(path)
+    if kind == "csv":
+        return _csv_rows(path)
+    return _parquet_rows(path)
+
+
+def _plain_parquet_batches(parquet: pq.ParquetFile, file_id: int) -> Iterator[pa.Table]:
+    """The scale path: SPEC columns converted column by column, no Python per row."""
+    first_row = 1
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS * 4):
+        rows = batch.num_rows
+        columns = {
+            "file_id": pa.repeat(pa.scalar(file_id, pa.int32()), rows),
+            "line": pa.array(range(first_row, first_row + rows), pa.int64()),
+            "raw": pa.nulls(rows, pa.string()),
+            "reject_reason": pa.nulls(rows, pa.string()),
+            "native_timestamp": pa.nulls(rows, pa.timestamp("us", tz="UTC")),
+            "native_local": pa.nulls(rows, pa.timestamp("us")),
+        }
+        for name in STAGED_TEXT_COLUMNS:
+            columns[name] = pa.nulls(rows, pa.string())
+        for name, values in zip(batch.schema.names, batch.columns):
+            if name == "timestamp" and pa.types.is_timestamp(values.type):
+                target = "native_local" if values.type.tz is None else "native_timestamp"
+                columns[target] = values.cast(STAGED_SCHEMA.field(target).type, safe=False)
+            elif name == "timestamp" and pa.types.is_date(values.type):
+                columns["native_local"] = values.cast(pa.timestamp("us"))
+            else:
+                columns[name] = values.cast(pa.string())
+        first_row += rows
+        yield pa.table(columns, schema=STAGED_SCHEMA)
+
+
+def _open_binary(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
+    with _open_binary(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, _raw(line), REASON_NON_UTF8, None
+                continue
+            if not text.strip():
+                continue  # blank lines are not rows
+            try:
+                record = json.loads(text)
+            except ValueError:
+                record = None
+            if not isinstance(record, dict):
+                yield number, text.rstrip("\r\n"), REASON_MALFORMED, None
+                continue
+            yield number, text.rstrip("\r\n"), None, record
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
+    with _open_binary(path) as handle:
+        lines = _TrackedLines(handle)
+        reader = csv.reader(lines, strict=True)
+        header: list[str] | None = None
+        while True:
+            start = lines.count + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                yield start, lines.raw(), REASON_MALFORMED, None
+                continue
+            raw = lines.raw()
+            if not fields:
+                continue  # blank lines are not rows
+            if header is None:
+                header = fields
+                continue
+            if lines.had_bad_bytes:
+                yield start, raw, REASON_NON_UTF8, None
+                continue
+            if len(fields) != len(header):
+                yield start, raw, REASON_MALFORMED, None
+                continue
+            yield start, raw, None, dict(zip(header, fields))
+
+
+class _TrackedLines:
+    """Feeds decoded lines to csv.reader and remembers which physical lines each record used."""
+
+    def __init__(self, handle: Iterable[bytes]):
+        self._lines = iter(handle)
+        self.count = 0
+        self._taken: list[bytes] = []
+        self.had_bad_bytes = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        if self.count == 0:
+            line = line.removeprefix(b"\xef\xbb\xbf")
+        self.count += 1
+        self._taken.append(line)
+        try:
+            return line.decode("utf-8")
+        except UnicodeDecodeError:
+            self.had_bad_bytes = True
+            return line.decode("utf-8", errors="replace")
+
+    def raw(self) -> str:
+        """The text of the lines taken since the last call; then start afresh for the next record."""
+        text = _raw(b"".join(self._taken))
+        self._taken = []
+        self.had_bad_bytes = False
+        return text
+
+
+def _parquet_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
+    number = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
+        for record in batch.to_pylist():
+            number += 1
+            yield number, None, None, record
+
+
+def _raw(line: bytes) -> str:
+    return line.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def normalise_record(record: dict, source: str) -> dict:
+    """One input row (a JSON object, a CSV record or a Parquet row) as staged text columns.
+
+    Segment keys are renamed, extra columns are folded into `properties` (a key already there wins,
+    empty values are dropped), and every value becomes text: identifiers from JSON numbers equal the
+    same identifiers written as text in CSV.
+    """
+    record = dict(record)
+    if any(key in record for key in SEGMENT_KEYS):
+        record = _from_segment(record)
+    known = set(input_columns(source))
+    staged = {name: None for name in STAGED_TEXT_COLUMNS}
+    staged["native_timestamp"] = staged["native_local"] = None
+    properties, unparsed = _properties(record.get("properties"))
+    for key, value in record.items():
+        if key == "properties":
+            continue
+        if key in known:
+            if key == "timestamp" and isinstance(value, datetime):
+                staged["native_local" if value.tzinfo is None else "native_timestamp"] = value
+            elif key == "timestamp" and isinstance(value, date):
+                staged["native_local"] = datetime(value.year, value.month, value.day)
+            else:
+                staged[key] = _text(value)
+        elif not _is_empty(value) and key not in properties:
+            properties[key] = _json_value(value)
+    if unparsed is not None:
+        properties.setdefault("properties_unparsed", unparsed)
+    staged["properties"] = _canonical_json(properties) if properties else None
+    return staged
+
+
+def _from_segment(record: dict) -> dict:
+    for segment_key, key in SEGMENT_KEYS.items():
+        if segment_key in record:
+            value = record.pop(segment_key)
+            if _is_empty(record.get(key)):
+                record[key] = value
+    if record.get("type") == "page" and _is_empty(record.get("event")):
+        record["event"] = "page_view"
+    context = record.get("context")
+    if isinstance(context, dict):
+        context = json.loads(json.dumps(context, default=str))  # a copy we may prune
+        for (group, leaf), key in SEGMENT_CONTEXT.items():
+            values = context.get(group)
+            if isinstance(values, dict) and leaf in values:
+                value = values.pop(leaf)
+                if _is_empty(record.get(key)):
+                    record[key] = value
+                if not values:
+                    del context[group]
+        if context:
+            record["context"] = context
+        else:
+            del record["context"]
+    return record
+
+
+def _properties(value) -> tuple[dict, str | None]:
+    """The row's own properties as a dict, and its text when that text is not a JSON object."""
+    if _is_empty(value):
+        return {}, None
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}, None
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}, value
+        if isinstance(parsed, dict):
+            return parsed, None
+    return {}, _text(value)
+
+
+def _is_empty(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _text(value) -> str | None:
+    """Text of a value; None when missing. Integral numbers print without a fraction."""
+    if _is_empty(value):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return _canonical_json(_json_value(value))
+
+
+def _json_value(value):
+    """A value as JSON would hold it (Parquet rows may carry dates, bytes, decimals)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def same_properties(left: str | None, right: str | None) -> bool:
+    """Whether two stored properties texts hold the same JSON (key order does not matter)."""
+    if left is None or right is None:
+        return left is right
+    return json.loads(left) == json.loads(right)
+
+
+class _StagedBatch:
+    def __init__(self, file_id: int):
+        self.file_id = file_id
+        self.columns: dict[str, list] = {field.name: [] for field in STAGED_SCHEMA}
+        self.size = 0
+
+    def add(self, line: int, raw: str | None, reason: str | None, staged: dict | None) -> None:
+        self.columns["file_id"].append(self.file_id)
+        self.columns["line"].append(line)
+        self.columns["raw"].append(raw)
+        self.columns["reject_reason"].append(reason)
+        for name in STAGED_TEXT_COLUMNS + ("native_timestamp", "native_local"):
+            self.columns[name].append(None if staged is None else staged[name])
+        self.size += 1
+
+    def table(self) -> pa.Table:
+        return pa.table(self.columns, schema=STAGED_SCHEMA)

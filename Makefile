@@ -1,0 +1,31 @@
+# Every target sets up what it needs: a virtual environment with the project installed (editable).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+READY  := $(VENV)/.installed
+
+.PHONY: setup demo test dagster clean
+
+setup: $(READY)
+
+$(READY): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(READY)
+
+demo: setup
+	$(BIN)/journeys demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+dagster: setup
+	mkdir -p journeys_out/dagster_home
+	cp -n dagster.yaml journeys_out/dagster_home/dagster.yaml 2>/dev/null || true
+	DAGSTER_HOME=$(CURDIR)/journeys_out/dagster_home JOURNEYS_DB=$${JOURNEYS_DB:-$(CURDIR)/journeys_out/journeys.duckdb} \
+		$(BIN)/dagster dev -m pipelines.definitions
+
+clean:
+	rm -rf journeys_out .pytest_cache

@@ -1,0 +1,123 @@
+"""The `journeys` command line: ingest, demo and generate (SPEC section 7).
+
+Errors a user can act on print one line on stderr and exit 1; bad usage exits 2. A traceback is
+shown only with --debug.
+"""
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from journey_mining import db, identity, ingest
+from journey_mining.columns import SOURCES
+from journey_mining.errors import JourneyError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except JourneyError as error:
+        if args.debug:
+            raise
+        print(f"journeys: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("journeys: interrupted; the database is as it was before this run", file=sys.stderr)
+        return 130
+    except Exception as error:  # anything unforeseen still gets one line, the traceback on --debug
+        if args.debug:
+            raise
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        print(f"journeys: {type(error).__name__}: {first_line} (run with --debug for details)",
+              file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="journeys", description=__doc__.splitlines()[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    load = commands.add_parser("ingest", parents=[common], help="load clickstream or CRM files")
+    load.add_argument("source", choices=SOURCES)
+    load.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    load.add_argument("--db", help="database file (default: $JOURNEYS_DB, else journeys.duckdb)")
+    load.add_argument("--tz", default="UTC", help="time zone of timestamps without an offset (default UTC)")
+    load.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    load.add_argument("--quarantine-threshold", type=float, default=ingest.QUARANTINE_THRESHOLD,
+                      help="fail a file whose quarantined share is above this fraction (default 0.05)")
+    load.add_argument("--max-ids-per-person", type=int, default=identity.MAX_IDS_PER_PERSON,
+                      help="identity components with more identifiers are not merged (default 50)")
+    load.set_defaults(run=_ingest)
+
+    demo = commands.add_parser("demo", parents=[common],
+                               help="run the nightly Dagster job on the bundled sample data")
+    demo.add_argument("--out", default="journeys_out", help="working folder (default journeys_out/)")
+    demo.set_defaults(run=_demo)
+
+    generate = commands.add_parser("generate", parents=[common], help="write sample data of any size")
+    generate.add_argument("--persons", type=int, required=True)
+    generate.add_argument("--out", required=True, help="landing folder to write into")
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--format", dest="file_format", default="mixed",
+                          choices=("mixed", "jsonl", "csv", "parquet"))
+    generate.set_defaults(run=_generate)
+    return parser
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    con = db.connect(args.db)
+    try:
+        reports = ingest.ingest(con, args.source, args.paths, tz=args.tz,
+                                quarantine_threshold=args.quarantine_threshold, progress=_progress)
+        if args.json:
+            for report in reports:
+                print(json.dumps(report.as_json()))
+        else:
+            _print_counts(reports)
+        if any(not report.already_loaded for report in reports):
+            persons = identity.build_persons(con, max_ids_per_person=args.max_ids_per_person)
+            _progress(f"persons: {persons.persons} from {persons.identifiers} identifiers"
+                      + (f"; {len(persons.oversize_components)} oversize components kept apart"
+                         if persons.oversize_components else ""))
+    finally:
+        con.close()
+    return 0
+
+
+def _print_counts(reports: list[ingest.FileCounts]) -> None:
+    width = max([len("file")] + [len(report.path) for report in reports])
+    print(f"{'file':<{width}}  {'read':>9}  {'loaded':>9}  {'duplicates':>10}  {'quarantined':>11}")
+    for report in reports:
+        note = "  (loaded before; counts of its first load)" if report.already_loaded else ""
+        print(f"{report.path:<{width}}  {report.read:>9}  {report.loaded:>9}  {report.duplicates:>10}  "
+              f"{report.quarantined:>11}{note}")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    # The demo runs the Dagster job itself; the library stays free of Dagster, so load it only here.
+    demo = importlib.import_module("pipelines.demo")
+    return demo.run_demo(Path(args.out))
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from journey_mining.generate import generate
+
+    report = generate(Path(args.out), args.persons, seed=args.seed, file_format=args.file_format,
+                      progress=_progress)
+    print(report)
+    return 0
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

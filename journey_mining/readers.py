@@ -70,18 +70,20 @@ def staged_batches(path: Path, kind: str, source: str, file_id: int) -> Iterator
         if is_plain_parquet(parquet.schema_arrow, source):
             yield from _plain_parquet_batches(parquet, file_id)
             return
-    rows = _rows(path, kind, source)
-    batch = _StagedBatch(file_id)
-    for line, raw, reason, record in rows:
-        batch.add(line, raw, reason, None if record is None else normalise_record(record, source))
-        if batch.size >= BATCH_ROWS:
-            yield batch.table()
-            batch = _StagedBatch(file_id)
-    if batch.size:
-        yield batch.table()
+    known = frozenset(input_columns(source))
+    batch: list[dict] = []
+    for line, raw, reason, record in _rows(path, kind):
+        staged = {} if record is None else normalise_record(record, known)
+        staged.update(file_id=file_id, line=line, raw=raw, reject_reason=reason)
+        batch.append(staged)
+        if len(batch) >= BATCH_ROWS:
+            yield pa.Table.from_pylist(batch, schema=STAGED_SCHEMA)
+            batch = []
+    if batch:
+        yield pa.Table.from_pylist(batch, schema=STAGED_SCHEMA)
 
 
-def _rows(path: Path, kind: str, source: str) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
+def _rows(path: Path, kind: str) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
     """(line, raw text, reason it is rejected already, the row as a dict) for every row."""
     if kind == "jsonl":
         return _jsonl_rows(path)
@@ -155,15 +157,15 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | 
             except StopIteration:
                 return
             except csv.Error:
-                yield start, lines.raw(), REASON_MALFORMED, None
+                yield start, lines.take()[0], REASON_MALFORMED, None
                 continue
-            raw = lines.raw()
+            raw, had_bad_bytes = lines.take()
             if not fields:
                 continue  # blank lines are not rows
             if header is None:
                 header = fields
                 continue
-            if lines.had_bad_bytes:
+            if had_bad_bytes:
                 yield start, raw, REASON_NON_UTF8, None
                 continue
             if len(fields) != len(header):
@@ -196,12 +198,12 @@ class _TrackedLines:
             self.had_bad_bytes = True
             return line.decode("utf-8", errors="replace")
 
-    def raw(self) -> str:
-        """The text of the lines taken since the last call; then start afresh for the next record."""
-        text = _raw(b"".join(self._taken))
+    def take(self) -> tuple[str, bool]:
+        """The text of the lines read since the last call, and whether any was not UTF-8."""
+        text, had_bad_bytes = _raw(b"".join(self._taken)), self.had_bad_bytes
         self._taken = []
         self.had_bad_bytes = False
-        return text
+        return text, had_bad_bytes
 
 
 def _parquet_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
@@ -216,35 +218,34 @@ def _raw(line: bytes) -> str:
     return line.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
-def normalise_record(record: dict, source: str) -> dict:
-    """One input row (a JSON object, a CSV record or a Parquet row) as staged text columns.
+def normalise_record(record: dict, known: frozenset[str]) -> dict:
+    """One input row (a JSON object, a CSV record or a Parquet row) as staged columns.
 
-    Segment keys are renamed, extra columns are folded into `properties` (a key already there wins,
-    empty values are dropped), and every value becomes text: identifiers from JSON numbers equal the
-    same identifiers written as text in CSV.
+    `known` are the source's own column names. Segment keys are renamed, other columns are folded
+    into `properties` (a key already there wins, empty values are dropped), and every value becomes
+    text: identifiers from JSON numbers equal the same identifiers written as text in CSV. Columns
+    the row lacks are absent from the result.
     """
-    record = dict(record)
     if any(key in record for key in SEGMENT_KEYS):
-        record = _from_segment(record)
-    known = set(input_columns(source))
-    staged = {name: None for name in STAGED_TEXT_COLUMNS}
-    staged["native_timestamp"] = staged["native_local"] = None
+        record = _from_segment(dict(record))
+    staged: dict = {}
     properties, unparsed = _properties(record.get("properties"))
     for key, value in record.items():
-        if key == "properties":
-            continue
         if key in known:
+            if key == "properties":
+                continue
             if key == "timestamp" and isinstance(value, datetime):
                 staged["native_local" if value.tzinfo is None else "native_timestamp"] = value
             elif key == "timestamp" and isinstance(value, date):
                 staged["native_local"] = datetime(value.year, value.month, value.day)
             else:
-                staged[key] = _text(value)
-        elif not _is_empty(value) and key not in properties:
-            properties[key] = _json_value(value)
+                staged[key] = value if type(value) is str else _text(value)
+        elif key not in properties and not _is_empty(value):
+            properties[key] = value
     if unparsed is not None:
         properties.setdefault("properties_unparsed", unparsed)
-    staged["properties"] = _canonical_json(properties) if properties else None
+    if properties:
+        staged["properties"] = _canonical_json(properties)
     return staged
 
 
@@ -258,7 +259,7 @@ def _from_segment(record: dict) -> dict:
         record["event"] = "page_view"
     context = record.get("context")
     if isinstance(context, dict):
-        context = json.loads(json.dumps(context, default=str))  # a copy we may prune
+        context = json.loads(_canonical_json(context))  # a copy we may prune
         for (group, leaf), key in SEGMENT_CONTEXT.items():
             values = context.get(group)
             if isinstance(values, dict) and leaf in values:
@@ -279,7 +280,7 @@ def _properties(value) -> tuple[dict, str | None]:
     if _is_empty(value):
         return {}, None
     if isinstance(value, dict):
-        return {k: _json_value(v) for k, v in value.items()}, None
+        return dict(value), None
     if isinstance(value, str):
         try:
             parsed = json.loads(value)
@@ -312,16 +313,12 @@ def _text(value) -> str | None:
         return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    return _canonical_json(_json_value(value))
-
-
-def _json_value(value):
-    """A value as JSON would hold it (Parquet rows may carry dates, bytes, decimals)."""
-    return json.loads(json.dumps(value, default=str))
+    return _canonical_json(value)
 
 
 def _canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Sorted keys, no spaces; values JSON cannot hold (Parquet dates, decimals) as their text."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def same_properties(left: str | None, right: str | None) -> bool:
@@ -329,22 +326,3 @@ def same_properties(left: str | None, right: str | None) -> bool:
     if left is None or right is None:
         return left is right
     return json.loads(left) == json.loads(right)
-
-
-class _StagedBatch:
-    def __init__(self, file_id: int):
-        self.file_id = file_id
-        self.columns: dict[str, list] = {field.name: [] for field in STAGED_SCHEMA}
-        self.size = 0
-
-    def add(self, line: int, raw: str | None, reason: str | None, staged: dict | None) -> None:
-        self.columns["file_id"].append(self.file_id)
-        self.columns["line"].append(line)
-        self.columns["raw"].append(raw)
-        self.columns["reject_reason"].append(reason)
-        for name in STAGED_TEXT_COLUMNS + ("native_timestamp", "native_local"):
-            self.columns[name].append(None if staged is None else staged[name])
-        self.size += 1
-
-    def table(self) -> pa.Table:
-        return pa.table(self.columns, schema=STAGED_SCHEMA)

@@ -27,8 +27,9 @@ present as (
         case when trim(object) <> '' then object end as object,
         case when trim(action) <> '' then action end as action,
         case when trim(channel) <> '' then channel end as channel,
-        try_cast(trim(amount) as double) as amount,
-        try_cast(trim(score) as double) as score,
+        -- an unparseable (or infinite, or NaN) amount or score is missing; the row stays
+        case when isfinite(try_cast(trim(amount) as double)) then try_cast(trim(amount) as double) end as amount,
+        case when isfinite(try_cast(trim(score) as double)) then try_cast(trim(score) as double) end as score,
         case
             when properties is null or trim(properties) = '' then null
             when json_valid(properties) and json_type(properties) = 'OBJECT' then properties
@@ -73,7 +74,7 @@ typed as (
         case
             when native_at is not null then native_at
             when regexp_full_match(timestamp_text, '\d+')
-                then try(epoch_ms(cast(timestamp_text as bigint)))::timestamptz
+                then try(epoch_ms(try_cast(timestamp_text as bigint)))::timestamptz
             when parts.day = '' or local_at is null then null
             when offset_minutes is not null
                 then (local_at - to_minutes(offset_minutes))::timestamptz

@@ -25,9 +25,9 @@ class IdentityReport:
 
 def build_persons(con: duckdb.DuckDBPyConnection, *, max_ids_per_person: int = MAX_IDS_PER_PERSON) -> IdentityReport:
     """Rebuild identities, persons and oversize_components from all loaded events, in one transaction."""
+    pseudonyms.register(con, pseudonyms.pseudonymisation_key(con))  # outside: a rollback would drop it
     con.begin()
     try:
-        pseudonyms.register(con, pseudonyms.pseudonymisation_key(con))
         sql.run(con, "int_identity_nodes")
         sql.run(con, "int_identity_links")
         con.execute("create or replace temp table identity_labels as select node, node as label "

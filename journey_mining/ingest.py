@@ -84,11 +84,14 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
     now = now or datetime.now(timezone.utc)
     say = progress or (lambda message: None)
 
+    # functions and macros are made outside the run's transaction: a rollback would take them away
+    pseudonyms.register(con, pseudonyms.pseudonymisation_key(con))
+    sql.register_function(con, "same_properties", _same_properties, ["VARCHAR", "VARCHAR"], "BOOLEAN",
+                          nulls_in=True)
+    sql.run(con, "stg_present_macro")
+    sql.run(con, "stg_trimmed_macro")
     con.begin()
     try:
-        pseudonyms.register(con, pseudonyms.pseudonymisation_key(con))
-        sql.register_function(con, "same_properties", _same_properties, ["VARCHAR", "VARCHAR"], "BOOLEAN",
-                              nulls_in=True)
         sql.run(con, "stg_staged_rows")
         new_files, digests, skipped = _stage(con, source, files, say)
         if new_files:

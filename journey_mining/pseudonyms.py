@@ -12,7 +12,7 @@ import pyarrow as pa
 from journey_mining import sql
 
 KEY_SETTING = "pseudonymisation_key"
-EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+EMAIL = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")  # \w: letters of any script, as in IDN addresses
 
 
 def pseudonymisation_key(con: duckdb.DuckDBPyConnection) -> bytes:

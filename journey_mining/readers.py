@@ -11,7 +11,7 @@ import io
 import json
 import math
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,6 +26,7 @@ from journey_mining.columns import (
 
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 BATCH_ROWS = 50_000
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # Segment's camelCase keys and where their values go (SPEC section 1).
 SEGMENT_KEYS = {"messageId": "event_id", "anonymousId": "anonymous_id", "userId": "user_id"}
@@ -113,6 +114,9 @@ def _plain_parquet_batches(parquet: pq.ParquetFile, file_id: int) -> Iterator[pa
                 columns[target] = values.cast(STAGED_SCHEMA.field(target).type, safe=False)
             elif name == "timestamp" and pa.types.is_date(values.type):
                 columns["native_local"] = values.cast(pa.timestamp("us"))
+            elif name == "timestamp" and pa.types.is_integer(values.type):  # epoch milliseconds
+                columns["native_timestamp"] = values.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC")).cast(
+                    pa.timestamp("us", tz="UTC"))
             else:
                 columns[name] = values.cast(pa.string())
         first_row += rows
@@ -238,6 +242,10 @@ def normalise_record(record: dict, known: frozenset[str]) -> dict:
                 staged["native_local" if value.tzinfo is None else "native_timestamp"] = value
             elif key == "timestamp" and isinstance(value, date):
                 staged["native_local"] = datetime(value.year, value.month, value.day)
+            elif key == "timestamp" and type(value) is int:
+                staged["native_timestamp"] = _epoch_ms(value)
+                if staged["native_timestamp"] is None:
+                    staged[key] = str(value)  # out of range: stays text, which will not parse
             else:
                 staged[key] = value if type(value) is str else _text(value)
         elif key not in properties and not _is_empty(value):
@@ -247,6 +255,14 @@ def normalise_record(record: dict, known: frozenset[str]) -> dict:
     if properties:
         staged["properties"] = _canonical_json(properties)
     return staged
+
+
+def _epoch_ms(milliseconds: int) -> datetime | None:
+    """A JSON integer timestamp: epoch milliseconds, negative ones included (SPEC section 1)."""
+    try:
+        return EPOCH + timedelta(milliseconds=milliseconds)
+    except OverflowError:
+        return None
 
 
 def _from_segment(record: dict) -> dict:

@@ -6,32 +6,32 @@ with staged as (
 ),
 
 present as (
-    -- empty or whitespace-only values count as missing
+    -- empty or whitespace-only values count as missing (macros: stg_present_macro, stg_trimmed_macro)
     select
         file_id,
         line,
         raw,
         reject_reason,
-        case when trim(event_id) <> '' then event_id end as event_id,
-        case when trim(anonymous_id) <> '' then anonymous_id end as anonymous_id,
-        case when trim(user_id) <> '' then user_id end as user_id,
-        case when trim(customer_id) <> '' then customer_id end as customer_id,
-        nullif(lower(trim(email)), '') as email,
-        nullif(trim("timestamp"), '') as timestamp_text,
-        case when trim(event) <> '' then event end as event,
-        case when trim(page_url) <> '' then page_url end as page_url,
-        case when trim(referrer) <> '' then referrer end as referrer,
-        case when trim(utm_source) <> '' then utm_source end as utm_source,
-        case when trim(utm_medium) <> '' then utm_medium end as utm_medium,
-        case when trim(utm_campaign) <> '' then utm_campaign end as utm_campaign,
-        case when trim(object) <> '' then object end as object,
-        case when trim(action) <> '' then action end as action,
-        case when trim(channel) <> '' then channel end as channel,
+        present(event_id) as event_id,
+        present(anonymous_id) as anonymous_id,
+        present(user_id) as user_id,
+        present(customer_id) as customer_id,
+        lower(present(trimmed(email))) as email,
+        present(trimmed("timestamp")) as timestamp_text,
+        present(event) as event,
+        present(page_url) as page_url,
+        present(referrer) as referrer,
+        present(utm_source) as utm_source,
+        present(utm_medium) as utm_medium,
+        present(utm_campaign) as utm_campaign,
+        present(object) as object,
+        present(action) as action,
+        present(channel) as channel,
         -- an unparseable (or infinite, or NaN) amount or score is missing; the row stays
-        case when isfinite(try_cast(trim(amount) as double)) then try_cast(trim(amount) as double) end as amount,
-        case when isfinite(try_cast(trim(score) as double)) then try_cast(trim(score) as double) end as score,
+        case when isfinite(try_cast(trimmed(amount) as double)) then try_cast(trimmed(amount) as double) end as amount,
+        case when isfinite(try_cast(trimmed(score) as double)) then try_cast(trimmed(score) as double) end as score,
         case
-            when properties is null or trim(properties) = '' then null
+            when present(properties) is null then null
             when json_valid(properties) and json_type(properties) = 'OBJECT' then properties
             else json_object('properties_unparsed', properties)::varchar
         end as properties,
@@ -76,6 +76,9 @@ typed as (
             when regexp_full_match(timestamp_text, '\d+')
                 then try(epoch_ms(try_cast(timestamp_text as bigint)))::timestamptz
             when parts.day = '' or local_at is null then null
+            when parts.offset not in ('', 'Z')
+                 and (substr(offset_digits, 2, 2)::integer > 23
+                      or coalesce(nullif(substr(offset_digits, 4, 2), ''), '0')::integer > 59) then null
             when offset_minutes is not null
                 then (local_at - to_minutes(offset_minutes))::timestamptz
             else timezone($tz, local_at)

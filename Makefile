@@ -1,12 +1,17 @@
-# Every target sets up what it needs: a virtual environment with the project installed (editable).
+# Every target sets up what it needs: the system packages (Graphviz lays out process models), then
+# a virtual environment with the project installed (editable).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test dagster clean
+.PHONY: setup system-packages demo test dagster clean
 
-setup: $(READY)
+setup: system-packages $(READY)
+
+system-packages:
+	@command -v dot >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq graphviz; }
 
 $(READY): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -23,7 +28,7 @@ test: setup
 
 dagster: setup
 	mkdir -p journeys_out/dagster_home
-	cp -n dagster.yaml journeys_out/dagster_home/dagster.yaml 2>/dev/null || true
+	cp -n pipelines/dagster.yaml journeys_out/dagster_home/dagster.yaml 2>/dev/null || true
 	DAGSTER_HOME=$(CURDIR)/journeys_out/dagster_home JOURNEYS_DB=$${JOURNEYS_DB:-$(CURDIR)/journeys_out/journeys.duckdb} \
 		$(BIN)/dagster dev -m pipelines.definitions
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from journey_mining import pseudonyms, readers, sql
 from journey_mining.columns import SOURCES
-from journey_mining.errors import JourneyError
+from journey_mining.errors import JourneyError, UsageError
 
 QUARANTINE_THRESHOLD = 0.05
 FAR_FUTURE_MARGIN = timedelta(days=1)
@@ -112,6 +112,11 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
     except BaseException:
         con.rollback()
         raise
+    finally:
+        # the run's work tables hold rows as read (emails in clear): gone with the run
+        for drop in ("drop table if exists staged_rows", "drop table if exists ingest_rows",
+                     "drop table if exists ingest_outcomes"):
+            con.execute(drop).fetchall()
     return [_stored_counts(con, source, digests[path], already_loaded=path in skipped) for path, _ in files]
 
 
@@ -207,7 +212,7 @@ def _same_properties(left: pa.Array, right: pa.Array) -> pa.Array:
 def _check_time_zone(con, tz: str) -> None:
     known = sql.one(con, "select count(*) from pg_timezone_names() where name = ?", [tz])[0]
     if not known:
-        raise JourneyError(f"unknown time zone {tz!r} (use an IANA name such as Europe/Berlin)")
+        raise UsageError(f"unknown time zone {tz!r} (use an IANA name such as Europe/Berlin)")
 
 
 def all_file_counts(con: duckdb.DuckDBPyConnection) -> Iterator[FileCounts]:

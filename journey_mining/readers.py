@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -329,6 +330,8 @@ def _text(value) -> str | None:
         return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, Decimal):  # Parquet decimals: amounts, scores
+        return str(value)
     return _canonical_json(value)
 
 

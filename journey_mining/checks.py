@@ -1,0 +1,123 @@
+"""Validators of the loaded data (each says what is wrong, if anything) and the totals of what was loaded."""
+
+from dataclasses import dataclass
+
+import duckdb
+
+from journey_mining import sql
+from journey_mining.ingest import QUARANTINE_THRESHOLD
+
+EXAMPLES = 10  # enough to act on; `count` says how many there are in all
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What one validator found wrong: how many things, and the first few of them in words."""
+
+    count: int
+    examples: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.count == 0
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """Totals over everything in the database: files, their rows, and the persons built from them."""
+
+    files: int
+    read: int
+    loaded: int
+    duplicates: int
+    quarantined: int
+    events: int  # rows in the events table; equals `loaded` when the counts reconcile
+    persons: int
+    identifiers: int
+    oversize_components: tuple[int, ...]  # identifiers per component kept apart, largest first
+
+
+def unreconciled_files(con: duckdb.DuckDBPyConnection) -> Findings:
+    """Files whose rows are not all accounted for.
+
+    A file's counts must add up (read = loaded + duplicates + quarantined) and must match what the
+    tables hold for it: its rows in `events` are `loaded`, its rows in `quarantine` are `quarantined`.
+    Rows of either table that belong to no ingested file are reported too.
+    """
+    rows = con.execute(
+        """
+        with events_per_file as (
+            select file_id, count(*) as n from events group by file_id
+        ),
+
+        quarantine_per_file as (
+            select file_id, count(*) as n from quarantine group by file_id
+        ),
+
+        final as (
+            select f.path, f."read", f.loaded, f.duplicates, f.quarantined,
+                   coalesce(e.n, 0) as events_rows, coalesce(q.n, 0) as quarantine_rows
+            from ingested_files as f
+            left join events_per_file as e using (file_id)
+            left join quarantine_per_file as q using (file_id)
+            where f."read" <> f.loaded + f.duplicates + f.quarantined
+               or coalesce(e.n, 0) <> f.loaded
+               or coalesce(q.n, 0) <> f.quarantined
+        )
+
+        select * from final order by path
+        """).fetchall()
+    problems = [
+        f"{path}: read {read} vs loaded {loaded} + duplicates {duplicates} + quarantined {quarantined}; "
+        f"events table {events_rows}, quarantine table {quarantine_rows}"
+        for path, read, loaded, duplicates, quarantined, events_rows, quarantine_rows in rows
+    ]
+    orphans = sql.one(
+        con,
+        "select (select count(*) from events where file_id not in (select file_id from ingested_files)), "
+        "(select count(*) from quarantine where file_id not in (select file_id from ingested_files))")
+    problems += [f"{count} rows of {table} belong to no ingested file"
+                 for table, count in zip(("events", "quarantine"), orphans) if count]
+    return Findings(len(problems), tuple(problems[:EXAMPLES]))
+
+
+def duplicate_event_keys(con: duckdb.DuckDBPyConnection) -> Findings:
+    """Keys (source, event_id) held by more than one row of `events`; ingest keeps the first only."""
+    (count,) = sql.one(
+        con, "select count(*) from (select 1 from events group by source, event_id having count(*) > 1)")
+    rows = con.execute(
+        "select source, event_id, count(*) as copies from events group by source, event_id "
+        "having count(*) > 1 order by copies desc, source, event_id limit ?", [EXAMPLES]).fetchall()
+    return Findings(count, tuple(f"{source} {event_id!r}: {copies} rows"
+                                 for source, event_id, copies in rows))
+
+
+def files_over_quarantine_threshold(con: duckdb.DuckDBPyConnection,
+                                    threshold: float = QUARANTINE_THRESHOLD) -> Findings:
+    """Files whose quarantined share of rows read is above `threshold`.
+
+    Ingest refuses such files at its default threshold; one loaded with a laxer threshold shows here.
+    """
+    rows = con.execute(
+        'select path, quarantined, "read" from ingested_files '
+        'where "read" > 0 and quarantined > ? * "read" order by quarantined / "read" desc, path',
+        [threshold]).fetchall()
+    return Findings(len(rows), tuple(
+        f"{path}: {quarantined} of {read} rows quarantined ({quarantined / read:.1%})"
+        for path, quarantined, read in rows[:EXAMPLES]))
+
+
+def load_summary(con: duckdb.DuckDBPyConnection) -> LoadSummary:
+    """The totals an analyst reads after a run."""
+    files, read, loaded, duplicates, quarantined = sql.one(
+        con,
+        'select count(*), coalesce(sum("read"), 0), coalesce(sum(loaded), 0), '
+        "coalesce(sum(duplicates), 0), coalesce(sum(quarantined), 0) from ingested_files")
+    (events,) = sql.one(con, "select count(*) from events")
+    (persons,) = sql.one(con, "select count(*) from persons")
+    (identifiers,) = sql.one(con, "select count(*) from identities")
+    oversize = con.execute("select identifiers from oversize_components order by identifiers desc").fetchall()
+    return LoadSummary(
+        files=files, read=int(read), loaded=int(loaded), duplicates=int(duplicates),
+        quarantined=int(quarantined), events=events, persons=persons, identifiers=identifiers,
+        oversize_components=tuple(n for (n,) in oversize))

@@ -1,0 +1,131 @@
+"""`journeys demo`: the nightly Dagster job, day by day, on the sample exports; then what was loaded.
+
+Everything goes into a working folder (default journeys_out/): the database (unless JOURNEYS_DB
+names another) and a persistent Dagster instance, so `make dagster` shows the demo's runs afterwards.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, ExecuteInProcessResult
+
+from journey_mining import checks
+from journey_mining.errors import JourneyError
+from pipelines.definitions import defs
+from pipelines.jobs import nightly_journeys
+from pipelines.partitions import landing_days
+from pipelines.resources import BUNDLED_LANDING, JourneysDatabase, LandingFolder
+
+# Dagster's console log is for operators; the demo says what happens in its own words. Every event
+# is still recorded in the instance, where the Dagster UI shows it.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+INSTANCE_SETTINGS = Path(__file__).resolve().parent / "dagster.yaml"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="journeys_out", help="working folder (default journeys_out/)")
+    parser.add_argument("--landing", help="landing folder of daily exports (default: the bundled samples)")
+    args = parser.parse_args(argv)
+    try:
+        return run_demo(Path(args.out), Path(args.landing) if args.landing else None)
+    except JourneyError as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return 1
+
+
+def run_demo(out: Path, landing: Path | None = None) -> int:
+    """Run the nightly job for every landing day, oldest first, then print the totals; 0 when done.
+
+    A day whose run fails stops the demo with a JourneyError naming the day and the reason.
+    """
+    database_file = Path(os.environ.get("JOURNEYS_DB") or out / "journeys.duckdb")
+    database = JourneysDatabase(path=str(database_file.resolve()))
+    folder = LandingFolder(path=str((landing or BUNDLED_LANDING).resolve()))
+    partition_keys = set(landing_days.get_partition_keys())
+    days = [day for day in folder.days() if day in partition_keys]
+    if not days:
+        raise JourneyError(f"{folder.path}: no landing day folders (YYYY-MM-DD, from "
+                           f"{landing_days.start:%Y-%m-%d}) to run the nightly job on")
+    home = (out / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        # So `dagster dev` on this home queues runs one at a time; settings made there are kept.
+        shutil.copyfile(INSTANCE_SETTINGS, home / "dagster.yaml")
+    job = defs.resolve_job_def(nightly_journeys.name)
+    _progress(f"Running the Dagster job {job.name} for {_counted(len(days), 'landing day')} "
+              f"from {folder.path}")
+    with DagsterInstance.from_config(str(home)) as instance:
+        for day in days:
+            result = job.execute_in_process(
+                instance=instance, partition_key=day, run_config=QUIET, raise_on_error=False,
+                resources={"database": database, "landing": folder})
+            if not result.success:
+                raise JourneyError(f"{day}: {_failure(result)} (Dagster run {result.run_id} in {home})")
+            _progress(_day_line(day, result))
+    with database.connection(read_only=True) as con:
+        summary = checks.load_summary(con)
+    print("\n".join(_summary_lines(summary, database.path, home)))
+    return 0
+
+
+def _day_line(day: str, result: ExecuteInProcessResult) -> str:
+    (loaded_day,) = result.asset_materializations_for_node("events")
+    (rebuilt,) = result.asset_materializations_for_node("persons")
+    counts = {name: value.value for name, value in loaded_day.metadata.items()}
+    before = f" ({counts['files loaded before']} loaded before)" if counts["files loaded before"] else ""
+    warnings = [f"; warning: {evaluation.description}" for evaluation in result.get_asset_check_evaluations()
+                if not evaluation.passed]
+    return (f"{day}: {_counted(counts['files'], 'file')}{before}, {_counted(counts['read'], 'row')} read: "
+            f"{counts['loaded']:,} loaded, {_counted(counts['duplicates'], 'duplicate')}, "
+            f"{counts['quarantined']:,} quarantined; "
+            f"{_counted(rebuilt.metadata['dagster/row_count'].value, 'person')} so far" + "".join(warnings))
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _failure(result: ExecuteInProcessResult) -> str:
+    """Why a run failed, in one line: the blocking checks that failed, or the error a step raised."""
+    reasons = [f"check {evaluation.check_name} failed: {evaluation.description}"
+               for evaluation in result.get_asset_check_evaluations()
+               if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR]
+    for event in result.all_events:
+        # A step's own exception is the cause; a failed blocking check's step has none (listed above).
+        if event.event_type != DagsterEventType.STEP_FAILURE:
+            continue
+        if cause := event.step_failure_data.error.cause:
+            message = cause.message.split(": ", 1)[-1].strip().splitlines()[0]
+            own_words = cause.cls_name == JourneyError.__name__  # written for the person running the job
+            reasons.append(message if own_words else f"{cause.cls_name}: {message}")
+    return "; ".join(reasons) or "the run failed"
+
+
+def _summary_lines(summary: checks.LoadSummary, database: str, home: Path) -> list[str]:
+    oversize = (f"  ({', '.join(map(str, summary.oversize_components))} identifiers; kept apart, not merged)"
+                if summary.oversize_components else "")
+    return [
+        f"Loaded into {database}:",
+        f"  files                {summary.files:>12,}",
+        f"  events read          {summary.read:>12,}",
+        f"    loaded             {summary.loaded:>12,}",
+        f"    duplicates         {summary.duplicates:>12,}",
+        f"    quarantined        {summary.quarantined:>12,}",
+        f"  persons              {summary.persons:>12,}  (from {summary.identifiers:,} identifiers)",
+        f"  oversize components  {len(summary.oversize_components):>12,}{oversize}",
+        f"The runs in Dagster's UI: DAGSTER_HOME={home} JOURNEYS_DB={database} "
+        "dagster dev -m pipelines.definitions",
+    ]
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The demo: the nightly Dagster job over every landing day, then a summary an analyst reads."""
+
+import json
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+
+from pipelines import demo
+
+# Two landing days. 2026-10-01: 20 clickstream lines (19 loaded, the first again as a duplicate)
+# and 2 CRM rows; visitor v1 logs in as u1, customer C1 is u1 in the CRM, customer C2 is alone.
+# 2026-10-02: 20 clickstream lines of visitor v2 (19 loaded, one without timestamp: quarantined).
+
+
+def _landing(root: Path) -> Path:
+    clicks = [{"event_id": f"e{i:02d}", "anonymous_id": "v1", "timestamp": f"2026-10-01T07:{i:02d}:00Z",
+               "event": "page_view"} for i in range(1, 20)]
+    clicks[0]["user_id"] = "u1"
+    day_1 = root / "2026-10-01"
+    (day_1 / "clickstream").mkdir(parents=True)
+    (day_1 / "clickstream" / "web.jsonl").write_text("\n".join(map(json.dumps, clicks + clicks[:1])) + "\n")
+    (day_1 / "crm").mkdir()
+    (day_1 / "crm" / "crm.csv").write_text("event_id,customer_id,user_id,timestamp,object,action\n"
+                                           "k1,C1,u1,2026-10-01T12:00:00Z,order,created\n"
+                                           "k2,C2,,2026-10-01T13:00:00Z,ticket,created\n")
+    more = [{"event_id": f"f{i:02d}", "anonymous_id": "v2", "timestamp": f"2026-10-02T07:{i:02d}:00Z",
+             "event": "page_view"} for i in range(1, 20)]
+    more.append({"event_id": "f20", "anonymous_id": "v2", "event": "page_view"})
+    (root / "2026-10-02" / "clickstream").mkdir(parents=True)
+    (root / "2026-10-02" / "clickstream" / "app.jsonl").write_text("\n".join(map(json.dumps, more)) + "\n")
+    (root / "notes").mkdir()  # not a day: passed over
+    return root
+
+
+@pytest.mark.slow
+def test_demo_runs_the_nightly_job_for_each_day_and_prints_what_was_loaded(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("JOURNEYS_DB", raising=False)
+    out = tmp_path / "journeys_out"
+    assert demo.run_demo(out, _landing(tmp_path / "landing")) == 0
+
+    printed = capsys.readouterr()
+    assert printed.err.splitlines()[1:] == [
+        "2026-10-01: 2 files, 22 rows read: 21 loaded, 1 duplicate, 0 quarantined; 2 persons so far",
+        "2026-10-02: 1 file, 20 rows read: 19 loaded, 0 duplicates, 1 quarantined; 3 persons so far",
+    ]
+    summary = [" ".join(line.split()) for line in printed.out.splitlines()]
+    assert summary[0] == f"Loaded into {out.resolve() / 'journeys.duckdb'}:"
+    assert summary[1:8] == [
+        "files 3", "events read 42", "loaded 40", "duplicates 1", "quarantined 1",
+        "persons 3 (from 5 identifiers)", "oversize components 0"]
+
+    home = out / "dagster_home"
+    assert (home / "dagster.yaml").is_file()
+    with DagsterInstance.from_config(str(home)) as instance:  # what `dagster dev` shows afterwards
+        runs = instance.get_runs()
+        assert sorted((run.job_name, run.tags["dagster/partition"], run.status.value) for run in runs) == [
+            ("nightly_journeys", "2026-10-01", "SUCCESS"), ("nightly_journeys", "2026-10-02", "SUCCESS")]
+
+
+@pytest.mark.slow
+def test_demo_writes_the_database_named_by_journeys_db(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JOURNEYS_DB", str(tmp_path / "elsewhere.duckdb"))
+    assert demo.main(["--out", str(tmp_path / "out"), "--landing", str(_landing(tmp_path / "landing"))]) == 0
+    assert (tmp_path / "elsewhere.duckdb").is_file()
+    assert not (tmp_path / "out" / "journeys.duckdb").exists()
+    assert capsys.readouterr().out.startswith(f"Loaded into {tmp_path / 'elsewhere.duckdb'}:")
+
+
+@pytest.mark.slow
+def test_demo_stops_with_one_line_naming_the_day_and_the_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("JOURNEYS_DB", raising=False)
+    landing = tmp_path / "landing"
+    (landing / "2026-10-01" / "crm").mkdir(parents=True)
+    bad = landing / "2026-10-01" / "crm" / "crm.csv"
+    bad.write_text("event_id,customer_id,timestamp,object,action\nk1,C1,2026-10-01,order,created\nk2,,,,\n")
+    assert demo.main(["--out", str(tmp_path / "out"), "--landing", str(landing)]) == 1
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.startswith(f"demo: 2026-10-01: {bad}: 1 of 2 rows would be quarantined (50.0%)")
+    assert "Dagster run" in error
+
+
+def test_demo_without_landing_days_says_so(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert demo.main(["--out", str(tmp_path / "out"), "--landing", str(tmp_path / "empty")]) == 1
+    assert capsys.readouterr().err == (f"demo: {tmp_path / 'empty'}: no landing day folders "
+                                       "(YYYY-MM-DD, from 2026-08-01) to run the nightly job on\n")

@@ -1,4 +1,4 @@
-"""The `journeys` command line: ingest, demo and generate (SPEC section 7).
+"""The `journeys` command line: ingest, mine, demo and generate (SPEC section 7).
 
 Errors a user can act on print one line on stderr and exit 1; bad usage exits 2. A traceback is
 shown only with --debug.
@@ -9,11 +9,12 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
-from journey_mining import db, identity, ingest
+from journey_mining import db, definition, identity, ingest, run
 from journey_mining.columns import SOURCES
-from journey_mining.errors import JourneyError
+from journey_mining.errors import JourneyError, UsageError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,6 +22,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
+    except UsageError as error:
+        if args.debug:
+            raise
+        print(f"journeys: {error}", file=sys.stderr)
+        return 2
     except JourneyError as error:
         if args.debug:
             raise
@@ -56,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
                       help="identity components with more identifiers are not merged (default 50)")
     load.set_defaults(run=_ingest)
 
+    mine = commands.add_parser("mine", parents=[common], help="mine journey definitions into output files")
+    mine.add_argument("definitions", nargs="+", metavar="DEFINITION.yaml")
+    mine.add_argument("--db", help="database file (default: $JOURNEYS_DB, else journeys.duckdb)")
+    mine.add_argument("--out", default="journeys_out", help="output folder (default journeys_out/)")
+    mine.add_argument("--since", type=date.fromisoformat, help="first day analysed (UTC, inclusive)")
+    mine.add_argument("--until", type=date.fromisoformat, help="last day analysed (UTC, inclusive)")
+    mine.set_defaults(run=_mine)
+
     demo = commands.add_parser("demo", parents=[common],
                                help="run the nightly Dagster job on the bundled sample data")
     demo.add_argument("--out", default="journeys_out", help="working folder (default journeys_out/)")
@@ -86,6 +100,20 @@ def _ingest(args: argparse.Namespace) -> int:
             _progress(f"persons: {persons.persons} from {persons.identifiers} identifiers"
                       + (f"; {len(persons.oversize_components)} oversize components kept apart"
                          if persons.oversize_components else ""))
+    finally:
+        con.close()
+    return 0
+
+
+def _mine(args: argparse.Namespace) -> int:
+    definitions = [definition.load(path) for path in args.definitions]  # all valid before any work
+    con = db.connect(args.db)
+    try:
+        for journey in definitions:
+            _progress(f"mining {journey.name} ({journey.path})")
+            summary = run.mine_definition(con, journey, Path(args.out), since=args.since, until=args.until)
+            print(f"{journey.name}: {summary['journeys']} journeys of {summary['persons']} persons, "
+                  f"{summary['converted']} converted -> {Path(args.out) / journey.name}")
     finally:
         con.close()
     return 0

@@ -21,6 +21,11 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -
     return con.execute(statement(name), params or {}).fetchall()
 
 
+def arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
+    """The rows of `sql/<name>.sql` as an Arrow table."""
+    return con.sql(statement(name), params=params or {}).to_arrow_table()
+
+
 def one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> tuple | None:
     """The first row of a small look-up (bound parameters), or None; the result is consumed."""
     rows = con.execute(query, params or []).fetchall()
@@ -40,3 +45,19 @@ def register_function(con: duckdb.DuckDBPyConnection, name: str, function, param
     con.create_function(
         name, function, [duckdb.sqltype(p) for p in parameters], duckdb.sqltype(returns), type="arrow",
         null_handling="special" if nulls_in else "default")
+
+
+def run_template(con: duckdb.DuckDBPyConnection, name: str, fragments: dict[str, str],
+                 params: dict | None = None) -> list[tuple]:
+    """Like `run`, with `{{key}}` markers replaced by SQL fragments.
+
+    Fragments carry structure only (identifiers from a fixed allowlist, predicates whose values are
+    bound parameters); a value never goes into a fragment.
+    """
+    text = statement(name)
+    for key, fragment in fragments.items():
+        marker = "{{" + key + "}}"
+        if marker not in text:
+            raise ValueError(f"sql/{name}.sql has no {marker}")
+        text = text.replace(marker, fragment)
+    return con.execute(text, params or {}).fetchall()

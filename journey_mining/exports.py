@@ -1,0 +1,56 @@
+"""Writing a mined definition's tables to files for BI tools and spreadsheets (SPEC section 6)."""
+
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from journey_mining import sql
+
+CSV_TABLES = ("stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations", "conformance", "funnels")
+FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet would run as a formula
+
+
+def write_tables(con: duckdb.DuckDBPyConnection, definition: str, folder: Path) -> list[Path]:
+    """The CSV files and journeys.parquet of one definition; their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in CSV_TABLES:
+        rows = sql.arrow(con, "export_" + table, {"definition": definition})
+        path = folder / f"{table}.csv"
+        pa_csv.write_csv(spreadsheet_safe(rows), path)
+        written.append(path)
+    journeys = sql.arrow(con, "export_journeys", {"definition": definition})
+    path = folder / "journeys.parquet"
+    pq.write_table(journeys, path, coerce_timestamps="us")  # microseconds: readable by Spark too
+    written.append(path)
+    return written
+
+
+def spreadsheet_safe(table: pa.Table) -> pa.Table:
+    """Text cells that a spreadsheet would run as a formula get a leading `'`; numbers stay as they are."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.match_substring_regex(column, FORMULA_START)
+            column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def write_summary(path: Path, summary: dict) -> None:
+    path.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def write_xes(con: duckdb.DuckDBPyConnection, definition: str, path: Path) -> None:
+    """The journeys as an XES event log (case = journey, activity = touchpoint, one event per path step),
+    for Disco, ProM, Celonis or Apromore."""
+    from journey_mining.process_model import ACTIVITY, CASE, TIME, write_event_log
+
+    steps = sql.arrow(con, "export_xes_steps", {"definition": definition}).to_pandas()
+    steps = steps.rename(columns={"journey_id": CASE, "touchpoint": ACTIVITY, "step_at": TIME})
+    write_event_log(steps, path)

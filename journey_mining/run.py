@@ -1,0 +1,92 @@
+"""A mining run of one definition, in the three steps the nightly job also runs as assets: mine (SQL),
+conform (pm4py, time-boxed), export (files and summary.json)."""
+
+import platform
+import time
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from journey_mining import exports, ingest, mining, process_model, sql
+from journey_mining.definition import Definition
+
+VERSIONED = ("journey-mining", "duckdb", "pm4py", "pandas", "pyarrow", "networkx", "dagster")
+
+
+def mine_definition(con: duckdb.DuckDBPyConnection, definition: Definition, out: Path, *,
+                    since: date | None = None, until: date | None = None) -> dict:
+    """All three steps into `out/<definition name>/`; the run summary (also written as summary.json)."""
+    timings = {}
+    started = time.perf_counter()
+    mining.mine(con, definition, since=since, until=until)
+    timings["mine"] = time.perf_counter() - started
+    started = time.perf_counter()
+    conform(con, definition)
+    timings["conformance"] = time.perf_counter() - started
+    return export(con, definition, out, timings=timings)
+
+
+def conform(con: duckdb.DuckDBPyConnection, definition: Definition,
+            budget_s: float = process_model.FITNESS_BUDGET_S) -> process_model.ModelConformance:
+    """Fitness and precision of the mined journeys against the assumed journey, recorded in `conformance`."""
+    variants = [(tuple(path), journeys)
+                for path, journeys in sql.run(con, "int_variant_paths", {"definition": definition.name})]
+    model = process_model.conformance(definition, variants, budget_s)
+    mining.record_conformance(con, definition.name, model.fitness, model.precision, model.note)
+    return model
+
+
+def export(con: duckdb.DuckDBPyConnection, definition: Definition, out: Path, *,
+           timings: dict[str, float] | None = None) -> dict:
+    """Every output file of SPEC section 6 from the mined tables, and the run summary."""
+    folder = out / definition.name
+    started = time.perf_counter()
+    exports.write_tables(con, definition.name, folder)
+    process_model.write_discovered_model(
+        sql.run(con, "int_transition_counts", {"definition": definition.name}), folder)
+    exports.write_xes(con, definition.name, folder / "journeys.xes")
+    timings = {**(timings or {}), "export": time.perf_counter() - started}
+    summary = run_summary(con, definition, timings)
+    exports.write_summary(folder / "summary.json", summary)
+    return summary
+
+
+def run_summary(con: duckdb.DuckDBPyConnection, definition: Definition, timings: dict[str, float]) -> dict:
+    """summary.json: what was read, how the definition's events fared, and the model figures."""
+    counts = mining.event_counts(con, definition.name)
+    since, until = sql.one(con, "select since, until from mining_runs where definition = ?", [definition.name])
+    fitness, precision, note = sql.one(
+        con, "select fitness, precision, model_note from conformance where definition = ?",
+        [definition.name]) or (None, None, "conformance not computed")
+    files = [counts_.as_json() for counts_ in ingest.all_file_counts(con)]
+    return {
+        "definition": definition.name,
+        "definition_file": str(definition.path),
+        "period": {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None},
+        "files": files,
+        "events": {key: sum(f[key] for f in files) for key in ("read", "loaded", "duplicates", "quarantined")},
+        "in_scope": counts.in_scope,
+        "out_of_scope": counts.out_of_scope,
+        "mapped": counts.mapped,
+        "unmapped": counts.unmapped,
+        "persons": counts.persons,
+        "journeys": counts.journeys,
+        "converted": counts.converted,
+        "model": {"fitness": fitness, "precision": precision, "note": note},
+        "oversize_components": [n for (n,) in con.execute(
+            "select identifiers from oversize_components order by identifiers desc").fetchall()],
+        "versions": {"python": platform.python_version(), **_versions()},
+        "timings_s": {step: round(seconds, 3) for step, seconds in timings.items()},
+    }
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for package in VERSIONED:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found

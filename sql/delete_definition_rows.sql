@@ -1,0 +1,2 @@
+-- Removes one definition's rows from a mined table ({{table}}, from the fixed list of mined tables).
+delete from {{table}} where definition = $definition

@@ -1,0 +1,25 @@
+-- One row per event of the analysed period: whether it is in the definition's scope and, if so,
+-- the index of the first touchpoint (in file order) it matches; null when it matches none.
+-- {{scope}} and {{touchpoint}} are predicates built from the validated definition, values bound.
+create or replace temp table classified_events as
+with period as (
+    select *
+    from person_events
+    where ($since is null or occurred_at >= $since)
+      and ($until is null or occurred_at < $until)
+),
+
+final as (
+    select
+        person_id,
+        event_id,
+        source,
+        occurred_at,
+        score,
+        json_extract_string(properties, '$.score_kind') as score_kind,
+        coalesce({{scope}}, false) as in_scope,
+        case when coalesce({{scope}}, false) then {{touchpoint}} end as touchpoint_index
+    from period
+)
+
+select * from final

@@ -1,0 +1,62 @@
+-- One row per directly-follows pair of one journey's path, including (start) -> first step and
+-- last step -> (end), with the seconds between the two steps and the conformance kind:
+-- expected (same stage, next stage, or listed in `allowed`), skip, backward; (start) into a stage
+-- other than the first is an entry.
+create or replace temp table journey_transitions as
+with steps as (
+    select journey_id, step, touchpoint, stage_index, step_at from journey_steps
+),
+
+paired as (
+    select
+        journey_id,
+        step,
+        touchpoint as source,
+        stage_index as source_stage,
+        step_at as source_at,
+        lead(touchpoint) over journey_order as target,
+        lead(stage_index) over journey_order as target_stage,
+        lead(step_at) over journey_order as target_at
+    from steps
+    window journey_order as (partition by journey_id order by step)
+),
+
+between_steps as (
+    select
+        p.journey_id,
+        p.step,
+        p.source,
+        p.target,
+        (epoch_us(p.target_at) - epoch_us(p.source_at)) / 1e6 as seconds,
+        case
+            when p.target_stage in (p.source_stage, p.source_stage + 1) or a.source is not null then 'expected'
+            when p.target_stage > p.source_stage + 1 then 'skip'
+            else 'backward'
+        end as kind
+    from paired as p
+    left join definition_allowed as a on a.source = p.source and a.target = p.target
+    where p.target is not null
+),
+
+starts as (
+    select journey_id, 0 as step, '(start)' as source, touchpoint as target, null::double as seconds,
+           case when stage_index = 0 then 'expected' else 'entry' end as kind
+    from steps
+    where step = 1
+),
+
+ends as (
+    select journey_id, step, source, '(end)' as target, null::double as seconds, 'expected' as kind
+    from paired
+    where target is null
+),
+
+final as (
+    select * from starts
+    union all
+    select * from between_steps
+    union all
+    select * from ends
+)
+
+select * from final

@@ -1,0 +1,193 @@
+"""Funnels (SPEC section 5): hand-worked cases for each order, and random event sets against a plain
+Python reading of the SPEC's text (attempt objects, held per step) written here."""
+
+import json
+import random
+import statistics
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from journey_mining import db, definition, identity, ingest, mining
+
+START = datetime(2026, 9, 1, tzinfo=timezone.utc)
+TOUCHPOINTS = {"A": "a", "B": "b", "C": "c", "X": "x"}  # touchpoint -> event name; X is in no step
+
+DEFINITION = """\
+name: funnels
+stages:
+  - name: One
+    touchpoints:
+      - {{name: A, match: {{event: a}}}}
+      - {{name: B, match: {{event: b}}}}
+      - {{name: C, match: {{event: c}}, goal: true}}
+      - {{name: X, match: {{event: x}}}}
+funnels:
+{funnels}
+"""
+
+
+def run_funnels(tmp_path, people: dict[str, list[tuple[int, str]]], funnels: list[dict]) -> dict:
+    """Mine people's events ({person: [(seconds after START, touchpoint)]}); rows by funnel name."""
+    rows = []
+    for person, events in people.items():
+        for number, (seconds, touchpoint) in enumerate(events):
+            at = START + timedelta(seconds=seconds)
+            rows.append({"event_id": f"{person}-{number:04d}", "anonymous_id": person,
+                         "timestamp": at.isoformat().replace("+00:00", "Z"), "event": TOUCHPOINTS[touchpoint]})
+    (tmp_path / "events.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    funnel_yaml = "".join(
+        f"  - name: {f['name']}\n    steps: [{', '.join(f['steps'])}]\n    order: {f['order']}\n"
+        + (f"    window: {f['window']}s\n" if f.get("window") is not None else "")
+        for f in funnels)
+    (tmp_path / "funnels.yaml").write_text(DEFINITION.format(funnels=funnel_yaml))
+    con = db.connect(tmp_path / "journeys.duckdb")
+    ingest.ingest(con, "clickstream", [tmp_path / "events.jsonl"])
+    identity.build_persons(con)
+    mining.mine(con, definition.load(tmp_path / "funnels.yaml"))
+    result = {}
+    for name, step, persons, from_start, from_previous, mean_s, median_s in con.execute(
+            "select funnel, step, persons, conversion_rate_from_start, conversion_rate_from_previous, mean_s, "
+            "median_s from funnels order by funnel, step").fetchall():
+        result.setdefault(name, []).append((step, persons, from_start, from_previous, mean_s, median_s))
+    con.close()
+    return result
+
+
+def test_sequential_funnel_worked_by_hand(tmp_path):
+    people = {
+        # A at 0, A at 50 (replaces the held attempt), B at 60 advances the attempt of 50: 10 s
+        "p1": [(0, "A"), (50, "A"), (60, "B")],
+        # A, then C before B (C cannot advance: nothing held at B), then B, then C: all three steps
+        "p2": [(0, "A"), (10, "C"), (20, "B"), (50, "C")],
+        # B alone never starts an attempt
+        "p3": [(0, "B"), (5, "C")],
+        # the window ends exactly on step C (100 s after the start): inclusive, so it counts
+        "p4": [(0, "A"), (40, "B"), (100, "C")],
+        # one second too late for C
+        "p5": [(0, "A"), (40, "B"), (101, "C")],
+    }
+    rows = run_funnels(tmp_path, people, [{"name": "abc", "steps": ["A", "B", "C"], "order": "sequential",
+                                           "window": 100}])["abc"]
+    # step 1: p1 p2 p4 p5 = 4; step 2: the same 4; step 3: p2 and p4 = 2
+    # A->B seconds: p1 10, p2 20, p4 40, p5 40 -> mean 27.5, median 30; B->C: p2 30, p4 60 -> mean 45, median 45
+    assert rows == [(1, 4, 1.0, 1.0, None, None), (2, 4, 1.0, 1.0, 27.5, 30.0), (3, 2, 0.5, 0.5, 45.0, 45.0)]
+
+
+def test_strict_funnel_drops_an_attempt_at_any_other_mapped_event(tmp_path):
+    people = {
+        "p1": [(0, "A"), (10, "B"), (20, "C")],  # all three
+        "p2": [(0, "A"), (5, "X"), (10, "B"), (20, "C")],  # X (mapped, in no step) drops the attempt: step 1
+        "p3": [(0, "A"), (10, "A"), (20, "B"), (30, "C")],  # the second A restarts: A(10) B C, 10 s each
+        "p4": [(0, "A"), (10, "B"), (15, "B"), (20, "C")],  # the second B does not advance: dropped at 15
+    }
+    rows = run_funnels(tmp_path, people, [{"name": "abc", "steps": ["A", "B", "C"], "order": "strict"}])["abc"]
+    # step 1: 4; step 2: p1 p3 p4 = 3 (A->B: 10, 10, 10); step 3: p1 p3 = 2 (B->C: 10, 10)
+    assert rows == [(1, 4, 1.0, 1.0, None, None), (2, 3, 0.75, 0.75, 10.0, 10.0),
+                    (3, 2, 0.5, 2 / 3, 10.0, 10.0)]
+
+
+def test_any_order_funnel_counts_distinct_steps_within_the_window(tmp_path):
+    people = {
+        "p1": [(0, "C"), (10, "A"), (20, "B")],  # level 3 from C at 0: times 0, 10, 20
+        "p2": [(0, "B"), (200, "A")],  # window 100: each start reaches level 1 only
+        "p3": [(0, "A"), (50, "A"), (100, "C")],  # start 0: A and C (100 s, inclusive): level 2, 100 s apart
+    }
+    rows = run_funnels(tmp_path, people, [{"name": "abc", "steps": ["A", "B", "C"], "order": "any",
+                                           "window": 100}])["abc"]
+    # step 1: 3; step 2: p1, p3 = 2 (gaps 10 and 100: mean 55, median 55); step 3: p1 = 1 (gap 10)
+    assert rows == [(1, 3, 1.0, 1.0, None, None), (2, 2, 2 / 3, 2 / 3, 55.0, 55.0),
+                    (3, 1, 1 / 3, 0.5, 10.0, 10.0)]
+
+
+def test_a_touchpoint_at_two_steps_fills_the_later_step_first(tmp_path):
+    # steps A, B, A: the second A fills step 3 (advancing the attempt at B), not a new step 1
+    people = {"p1": [(0, "A"), (10, "B"), (30, "A")], "p2": [(0, "A"), (10, "A")]}
+    rows = run_funnels(tmp_path, people, [{"name": "aba", "steps": ["A", "B", "A"], "order": "sequential"}])["aba"]
+    assert [(step, persons) for step, persons, *_ in rows] == [(1, 2), (2, 1), (3, 1)]
+    assert rows[2][4] == 20.0
+
+
+def reference(events: list[tuple[int, str, str]], steps: list[str], order: str, window: int | None):
+    """The SPEC's funnel text, literally: returns the step times that count for one person."""
+    step_numbers = {}
+    for number, touchpoint in enumerate(steps, start=1):
+        step_numbers.setdefault(touchpoint, []).append(number)
+    if order == "any":
+        return reference_any(events, step_numbers, window)
+    reading = sorted(events, key=lambda e: (e[0], min(step_numbers.get(e[2], [10**9])), e[1]))
+    held: dict[int, dict] = {}
+    best: list[int] = []
+    for at, _, touchpoint in reading:
+        if order == "sequential" and touchpoint not in step_numbers:
+            continue
+        advanced = None
+        for k in sorted(step_numbers.get(touchpoint, []), reverse=True):
+            if k == 1:
+                advanced = {"start": at, "times": [at]}
+                held[1] = advanced
+                break
+            attempt = held.get(k - 1)
+            if attempt and len(attempt["times"]) == k - 1 and (window is None or at - attempt["start"] <= window):
+                attempt["times"].append(at)
+                held[k] = attempt
+                advanced = attempt
+                break
+        if order == "strict":
+            held = {k: a for k, a in held.items() if a is advanced}
+        if advanced and len(advanced["times"]) > len(best):
+            best = list(advanced["times"])
+    return best
+
+
+def reference_any(events, step_numbers, window):
+    best: list[int] = []
+    for at, _, touchpoint in sorted(events):
+        if touchpoint not in step_numbers:
+            continue
+        firsts = {}
+        for later_at, _, later in events:
+            if later_at >= at and (window is None or later_at - at <= window):
+                for k in step_numbers.get(later, []):
+                    firsts[k] = min(firsts.get(k, later_at), later_at)
+        times = sorted(firsts.values())
+        if len(times) > len(best):  # the earliest attempt of the highest level
+            best = times
+    return best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_funnels_equal_the_reference(tmp_path, seed):
+    rng = random.Random(seed)
+    people = {}
+    for person in range(120):
+        at, events = 0, []
+        for _ in range(rng.randrange(1, 14)):
+            at += rng.choice([0, 0, 1, 5, 30, 60, 100, 250])
+            events.append((at, rng.choice("AABBCX")))
+        people[f"p{person:03d}"] = events
+    funnels = [
+        {"name": "seq", "steps": ["A", "B", "C"], "order": "sequential", "window": 200},
+        {"name": "seq_open", "steps": ["A", "B", "A", "C"], "order": "sequential", "window": None},
+        {"name": "strict", "steps": ["A", "B", "C"], "order": "strict", "window": 300},
+        {"name": "strict_rep", "steps": ["B", "A", "B"], "order": "strict", "window": None},
+        {"name": "any", "steps": ["A", "B", "C"], "order": "any", "window": 120},
+        {"name": "any_rep", "steps": ["C", "A", "C"], "order": "any", "window": 60},
+    ]
+    actual = run_funnels(tmp_path, people, funnels)
+    for funnel in funnels:
+        per_person = [
+            reference([(at, f"{person}-{number:04d}", tp) for number, (at, tp) in enumerate(events)],
+                      funnel["steps"], funnel["order"], funnel["window"])
+            for person, events in people.items()]
+        expected = []
+        for k in range(1, len(funnel["steps"]) + 1):
+            reached = [times for times in per_person if len(times) >= k]
+            first = sum(1 for times in per_person if times)
+            previous = sum(1 for times in per_person if len(times) >= k - 1) if k > 1 else len(reached)
+            gaps = [times[k - 1] - times[k - 2] for times in reached] if k > 1 else []
+            expected.append((k, len(reached), len(reached) / first if first else None,
+                             len(reached) / previous if previous else None,
+                             statistics.mean(gaps) if gaps else None, statistics.median(gaps) if gaps else None))
+        assert [tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in actual[funnel["name"]]] \
+            == [tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in expected], funnel["name"]

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from journey_mining import db, definition, identity, ingest, run
+from journey_mining.generate import generate
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
 
@@ -135,8 +136,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from journey_mining.generate import generate
-
     report = generate(Path(args.out), args.persons, seed=args.seed, file_format=args.file_format,
                       progress=_progress)
     print(report)

@@ -191,3 +191,12 @@ def test_random_funnels_equal_the_reference(tmp_path, seed):
                              statistics.mean(gaps) if gaps else None, statistics.median(gaps) if gaps else None))
         assert [tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in actual[funnel["name"]]] \
             == [tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in expected], funnel["name"]
+
+
+def test_a_strict_window_that_ends_exactly_on_a_step_counts_it(tmp_path):
+    people = {"p1": [(0, "A"), (50, "B"), (100, "C")], "p2": [(0, "A"), (50, "B"), (101, "C")]}
+    rows = run_funnels(tmp_path, people, [{"name": "abc", "steps": ["A", "B", "C"], "order": "strict",
+                                           "window": 100}])["abc"]
+    # C at exactly start + 100 s is inside the window (inclusive); at 101 s it is not
+    assert [(step, persons) for step, persons, *_ in rows] == [(1, 2), (2, 2), (3, 1)]
+    assert rows[2][4] == 50.0

@@ -78,7 +78,7 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
            progress: Callable[[str], None] | None = None) -> list[FileCounts]:
     """Load files of one source into `events`, in one transaction; return the counts per file."""
     if source not in SOURCES:
-        raise JourneyError(f"unknown source {source!r}: expected one of {', '.join(SOURCES)}")
+        raise UsageError(f"unknown source {source!r}: expected one of {', '.join(SOURCES)}")
     _check_time_zone(con, tz)
     files = input_files(paths)
     now = now or datetime.now(timezone.utc)

@@ -1,13 +1,17 @@
-"""Validators of the loaded data (each says what is wrong, if anything) and the totals of what was loaded."""
+"""Validators of the loaded and mined data (each says what is wrong, if anything), and the totals and
+first rows an analyst reads after a run."""
 
 from dataclasses import dataclass
 
 import duckdb
 
 from journey_mining import sql
+from journey_mining.exports import CSV_TABLES
 from journey_mining.ingest import QUARANTINE_THRESHOLD
 
 EXAMPLES = 10  # enough to act on; `count` says how many there are in all
+PREVIEW_ROWS = 5
+SHARE_TOLERANCE = 1e-9  # shares are rounded doubles: their sum may miss 1, by far less than this
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,25 @@ class LoadSummary:
     persons: int
     identifiers: int
     oversize_components: tuple[int, ...]  # identifiers per component kept apart, largest first
+
+
+@dataclass(frozen=True)
+class StageKpi:
+    """One stage of a mined definition (SPEC section 5); a rate or median without journeys is None."""
+
+    stage: str
+    journeys_reached: int
+    journeys_dropped: int
+    drop_off_rate: float | None
+    median_s_to_reach: float | None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of a mined table in the order of its export, without the definition column."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple, ...]
 
 
 def unreconciled_files(con: duckdb.DuckDBPyConnection) -> Findings:
@@ -121,3 +144,73 @@ def load_summary(con: duckdb.DuckDBPyConnection) -> LoadSummary:
         files=files, read=int(read), loaded=int(loaded), duplicates=int(duplicates),
         quarantined=int(quarantined), events=events, persons=persons, identifiers=identifiers,
         oversize_components=tuple(n for (n,) in oversize))
+
+
+# --- the laws the mined numbers obey (SPEC section 5), one definition at a time -------------------
+
+def unbalanced_touchpoints(con: duckdb.DuckDBPyConnection, definition: str) -> Findings:
+    """Touchpoints whose transitions in (edges into it, from (start) included) differ from their
+    transitions out (edges out of it, to (end) included)."""
+    rows = sql.run(con, "check_unbalanced_touchpoints", {"definition": definition})
+    return _findings(rows, lambda touchpoint, steps_in, steps_out:
+                     f"{touchpoint}: {steps_in} steps in, {steps_out} out")
+
+
+def rising_funnel_steps(con: duckdb.DuckDBPyConnection, definition: str) -> Findings:
+    """Funnel steps with more persons than the step before them."""
+    rows = sql.run(con, "check_rising_funnel_steps", {"definition": definition})
+    return _findings(rows, lambda funnel, step, step_name, persons, persons_before:
+                     f"{funnel} step {step} ({step_name}): {persons} persons, "
+                     f"more than {persons_before} at step {step - 1}")
+
+
+def unreconciled_drop_offs(con: duckdb.DuckDBPyConnection, definition: str) -> Findings:
+    """The stages' journeys dropped, when their sum is not the journeys that did not convert."""
+    rows = sql.run(con, "check_unreconciled_drop_offs", {"definition": definition})
+    return _findings(rows, lambda dropped, not_converted:
+                     f"{dropped} journeys dropped over the stages, {not_converted} journeys did not convert")
+
+
+def variant_shares_off_one(con: duckdb.DuckDBPyConnection, definition: str,
+                           tolerance: float = SHARE_TOLERANCE) -> Findings:
+    """The variants' shares, when they do not sum to 1 (to 0 without journeys) within `tolerance`."""
+    rows = sql.run(con, "check_variant_shares", {"definition": definition, "tolerance": tolerance})
+    return _findings(rows, lambda total, variants, journeys:
+                     f"the shares of {variants} variants sum to {total!r} over {journeys} journeys")
+
+
+def deviations_above_journeys(con: duckdb.DuckDBPyConnection, definition: str) -> Findings:
+    """Deviations said to be taken by more journeys than the definition has."""
+    rows = sql.run(con, "check_deviations_above_journeys", {"definition": definition})
+    return _findings(rows, lambda source, target, kind, journeys, all_journeys:
+                     f"{kind} {source} > {target}: {journeys} journeys of {all_journeys}")
+
+
+def _findings(rows: list[tuple], describe) -> Findings:
+    return Findings(len(rows), tuple(describe(*row) for row in rows[:EXAMPLES]))
+
+
+# --- what a mining run left, for the run's report ----------------------------------------------------
+
+def mined_rows(con: duckdb.DuckDBPyConnection, definition: str) -> dict[str, int]:
+    """The definition's rows in each table mining writes (conformance included), by table."""
+    return dict(sql.run(con, "check_mined_rows", {"definition": definition}))
+
+
+def stage_kpis(con: duckdb.DuckDBPyConnection, definition: str) -> tuple[StageKpi, ...]:
+    """The definition's stage KPIs, stages in the definition's order."""
+    return tuple(StageKpi(stage, reached, dropped, rate, median)
+                 for _, stage, _, reached, dropped, rate, median
+                 in sql.run(con, "export_stage_kpis", {"definition": definition}))
+
+
+def first_rows(con: duckdb.DuckDBPyConnection, definition: str, table: str,
+               limit: int = PREVIEW_ROWS) -> Preview:
+    """The first `limit` rows of one of the definition's exported tables (`CSV_TABLES`), as exported."""
+    if table not in CSV_TABLES:
+        raise ValueError(f"{table!r} is not an exported table ({', '.join(CSV_TABLES)})")
+    # A relation, so DuckDB reads only the first rows of a large table; the statement is a fixed file.
+    relation = con.sql(sql.statement("export_" + table), params={"definition": definition})
+    shown = [index for index, column in enumerate(relation.columns) if column != "definition"]
+    return Preview(tuple(relation.columns[index] for index in shown),
+                   tuple(tuple(row[index] for index in shown) for row in relation.limit(limit).fetchall()))

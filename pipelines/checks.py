@@ -1,6 +1,11 @@
-"""Asset checks on the events table: thin wrappers over the library's validators (journey_mining.checks)."""
+"""Asset checks on the events table and on each definition's mined tables: thin wrappers over the
+library's validators (journey_mining.checks)."""
 
-from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
 from journey_mining import checks
 from pipelines.assets import events
@@ -37,6 +42,54 @@ def quarantine_share(database: JourneysDatabase) -> AssetCheckResult:
     with database.connection(read_only=True) as con:
         return _result(checks.files_over_quarantine_threshold(con), "files above the quarantine threshold",
                        severity=AssetCheckSeverity.WARN)
+
+
+@dataclass(frozen=True)
+class Law:
+    """A law the mined numbers of a definition obey (SPEC section 5), checked on one of its tables."""
+
+    table: str
+    name: str
+    validator: Callable[[duckdb.DuckDBPyConnection, str], checks.Findings]
+    found: str  # what the validator's findings are, in words
+    description: str
+
+
+# Blocking, every one: the exports are what analysts and BI tools read, and a number that breaks its
+# own law (a bug, or a table edited by hand) must not reach them. The mined tables stay as they are,
+# for the failed check to point at.
+LAWS = (
+    Law("transitions", "steps_in_equal_steps_out", checks.unbalanced_touchpoints,
+        "touchpoints with unequal steps in and out",
+        "Into every touchpoint as many steps lead as leave it, (start) and (end) edges counted."),
+    Law("funnels", "funnels_never_widen", checks.rising_funnel_steps,
+        "funnel steps with more persons than the step before",
+        "No funnel step counts more persons than the step before it."),
+    Law("stage_kpis", "drop_offs_add_up", checks.unreconciled_drop_offs,
+        "stage drop-off totals unlike the journeys not converted",
+        "The journeys dropped at the stages add up to the journeys that did not convert."),
+    Law("variants", "shares_sum_to_one", checks.variant_shares_off_one,
+        "variant share totals off 1",
+        "The variants' shares of all journeys sum to 1 (within 1e-9) when there are journeys."),
+    Law("deviations", "deviations_within_journeys", checks.deviations_above_journeys,
+        "deviations taken by more journeys than there are",
+        "No deviation is taken by more journeys than the definition has."),
+)
+
+
+def mining_checks(definition: str) -> list[AssetChecksDefinition]:
+    """The laws of SPEC section 5 on the mined tables of `definition` (assets keyed [definition, table])."""
+    return [_law_check(definition, law) for law in LAWS]
+
+
+def _law_check(definition: str, law: Law) -> AssetChecksDefinition:
+    @asset_check(asset=AssetKey([definition, law.table]), name=law.name, description=law.description,
+                 blocking=True)
+    def holds(database: JourneysDatabase) -> AssetCheckResult:
+        with database.connection(read_only=True) as con:
+            return _result(law.validator(con, definition), law.found)
+
+    return holds
 
 
 def _result(findings: checks.Findings, what: str,

@@ -1,7 +1,9 @@
-"""`journeys demo`: the nightly Dagster job, day by day, on the sample exports; then what was loaded.
+"""`journeys demo`: the nightly Dagster job, day by day, on the sample exports; then what was loaded and
+the stage KPIs of the purchase journey.
 
 Everything goes into a working folder (default journeys_out/): the database (unless JOURNEYS_DB
-names another) and a persistent Dagster instance, so `make dagster` shows the demo's runs afterwards.
+names another), the exports of each journey definition and a persistent Dagster instance, so
+`make dagster` shows the demo's runs afterwards.
 """
 
 import argparse
@@ -13,17 +15,21 @@ from pathlib import Path
 
 from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
-from journey_mining import checks
+from journey_mining import checks, mining
 from journey_mining.errors import JourneyError
+from pipelines import formats
 from pipelines.definitions import defs
 from pipelines.jobs import nightly_journeys
 from pipelines.partitions import landing_days
-from pipelines.resources import BUNDLED_LANDING, JourneysDatabase, LandingFolder
+from pipelines.resources import BUNDLED_LANDING, JourneysDatabase, LandingFolder, OutputFolder
 
 # Dagster's console log is for operators; the demo says what happens in its own words. Every event
 # is still recorded in the instance, where the Dagster UI shows it.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 INSTANCE_SETTINGS = Path(__file__).resolve().parent / "dagster.yaml"
+# The journey whose stage KPIs close the demo; with JOURNEYS_DEFINITIONS naming a folder without
+# it, the first definition by name.
+SHOWN_JOURNEY = "purchase"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,13 +45,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_demo(out: Path, landing: Path | None = None) -> int:
-    """Run the nightly job for every landing day, oldest first, then print the totals; 0 when done.
+    """Run the nightly job for every landing day, oldest first, then print the totals and the stage KPIs
+    of one journey; 0 when done.
 
     A day whose run fails stops the demo with a JourneyError naming the day and the reason.
     """
     database_file = Path(os.environ.get("JOURNEYS_DB") or out / "journeys.duckdb")
     database = JourneysDatabase(path=str(database_file.resolve()))
     folder = LandingFolder(path=str((landing or BUNDLED_LANDING).resolve()))
+    output = OutputFolder(path=str(out.resolve()))
     partition_keys = set(landing_days.get_partition_keys())
     days = [day for day in folder.days() if day in partition_keys]
     if not days:
@@ -63,13 +71,19 @@ def run_demo(out: Path, landing: Path | None = None) -> int:
         for day in days:
             result = job.execute_in_process(
                 instance=instance, partition_key=day, run_config=QUIET, raise_on_error=False,
-                resources={"database": database, "landing": folder})
+                resources={"database": database, "landing": folder, "output": output})
             if not result.success:
                 raise JourneyError(f"{day}: {_failure(result)} (Dagster run {result.run_id} in {home})")
             _progress(_day_line(day, result))
+    exported = _exports(result)
     with database.connection(read_only=True) as con:
         summary = checks.load_summary(con)
-    print("\n".join(_summary_lines(summary, database.path, home)))
+        lines = _summary_lines(summary, database.path, home, output)
+        if exported:
+            shown = SHOWN_JOURNEY if SHOWN_JOURNEY in exported else min(exported)
+            folder, _ = exported[shown]
+            lines += _stage_lines(shown, mining.event_counts(con, shown), checks.stage_kpis(con, shown), folder)
+    print("\n".join(lines))
     return 0
 
 
@@ -80,10 +94,24 @@ def _day_line(day: str, result: ExecuteInProcessResult) -> str:
     before = f" ({counts['files loaded before']} loaded before)" if counts["files loaded before"] else ""
     warnings = [f"; warning: {evaluation.description}" for evaluation in result.get_asset_check_evaluations()
                 if not evaluation.passed]
+    mined = "".join(f"; {name}: {_counted(journeys, 'journey')}"
+                    for name, (_, journeys) in sorted(_exports(result).items()))
     return (f"{day}: {_counted(counts['files'], 'file')}{before}, {_counted(counts['read'], 'row')} read: "
             f"{counts['loaded']:,} loaded, {_counted(counts['duplicates'], 'duplicate')}, "
             f"{counts['quarantined']:,} quarantined; "
-            f"{_counted(rebuilt.metadata['dagster/row_count'].value, 'person')} so far" + "".join(warnings))
+            f"{_counted(rebuilt.metadata['dagster/row_count'].value, 'person')} so far" + mined
+            + "".join(warnings))
+
+
+def _exports(result: ExecuteInProcessResult) -> dict[str, tuple[str, int]]:
+    """The output folder and journeys of each definition the run exported, by definition name."""
+    exported = {}
+    for event in result.get_asset_materialization_events():
+        *name, asset = event.asset_key.path
+        if asset == "exports":
+            metadata = event.materialization.metadata
+            exported["/".join(name)] = (metadata["path"].value, metadata["journeys"].value)
+    return exported
 
 
 def _counted(count: int, noun: str) -> str:
@@ -92,7 +120,8 @@ def _counted(count: int, noun: str) -> str:
 
 def _failure(result: ExecuteInProcessResult) -> str:
     """Why a run failed, in one line: the blocking checks that failed, or the error a step raised."""
-    reasons = [f"check {evaluation.check_name} failed: {evaluation.description}"
+    reasons = [f"check {evaluation.check_name} of {evaluation.asset_key.to_user_string()} failed: "
+               f"{evaluation.description}"
                for evaluation in result.get_asset_check_evaluations()
                if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR]
     for event in result.all_events:
@@ -106,7 +135,7 @@ def _failure(result: ExecuteInProcessResult) -> str:
     return "; ".join(reasons) or "the run failed"
 
 
-def _summary_lines(summary: checks.LoadSummary, database: str, home: Path) -> list[str]:
+def _summary_lines(summary: checks.LoadSummary, database: str, home: Path, output: OutputFolder) -> list[str]:
     oversize = (f"  ({', '.join(map(str, summary.oversize_components))} identifiers; kept apart, not merged)"
                 if summary.oversize_components else "")
     return [
@@ -118,8 +147,23 @@ def _summary_lines(summary: checks.LoadSummary, database: str, home: Path) -> li
         f"    quarantined        {summary.quarantined:>12,}",
         f"  persons              {summary.persons:>12,}  (from {summary.identifiers:,} identifiers)",
         f"  oversize components  {len(summary.oversize_components):>12,}{oversize}",
-        f"The runs in Dagster's UI: DAGSTER_HOME={home} JOURNEYS_DB={database} "
+        f"The runs in Dagster's UI: DAGSTER_HOME={home} JOURNEYS_DB={database} JOURNEYS_OUT={output.path} "
         "dagster dev -m pipelines.definitions",
+    ]
+
+
+def _stage_lines(journey: str, counts: mining.EventCounts, stages: tuple[checks.StageKpi, ...],
+                 folder: str) -> list[str]:
+    """The stage KPIs as an aligned table (stage names left, numbers right), then the output folder."""
+    rows = [formats.STAGE_COLUMNS, *formats.stage_rows(stages)]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(formats.STAGE_COLUMNS))]
+    table = ["  " + "  ".join(cell.ljust(width) if column == 0 else cell.rjust(width)
+                              for column, (cell, width) in enumerate(zip(row, widths))) for row in rows]
+    return [
+        f"Stage KPIs of the {journey} journey ({_counted(counts.journeys, 'journey')} of "
+        f"{_counted(counts.persons, 'person')}, {counts.converted:,} converted):",
+        *table,
+        f"The {journey} journey's files: {folder}",
     ]
 
 

@@ -1,6 +1,8 @@
-"""The two things the nightly job reads and writes: the DuckDB database and the landing folder."""
+"""What the nightly job reads and writes: the DuckDB database, the landing folder, the journey
+definitions and the folder the mined journeys are exported to."""
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -10,10 +12,16 @@ import duckdb
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from journey_mining import db, ingest
+from journey_mining import db, definition, ingest
+from journey_mining.definition import Definition, DefinitionError
 
-# The sample exports bundled with the repository; a real deployment points JOURNEYS_LANDING elsewhere.
-BUNDLED_LANDING = Path(__file__).resolve().parent.parent / "data_samples" / "landing"
+SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
+# The sample exports and journey definitions bundled with the repository; a real deployment points
+# JOURNEYS_LANDING and JOURNEYS_DEFINITIONS elsewhere.
+BUNDLED_LANDING = SAMPLES / "landing"
+BUNDLED_DEFINITIONS = SAMPLES / "definitions"
+DEFAULT_OUT = "journeys_out"
+DEFINITION_SUFFIXES = (".yaml", ".yml")
 
 
 class JourneysDatabase(ConfigurableResource):
@@ -78,3 +86,61 @@ def _is_day(name: str) -> bool:
         return date.fromisoformat(name).isoformat() == name
     except ValueError:
         return False
+
+
+class DefinitionsFolder(ConfigurableResource):
+    """The folder of journey definitions (`*.yaml`, `*.yml`, one journey type each): the mined assets.
+
+    Read when the code location loads, not at run time: each definition's name prefixes its assets'
+    keys and checks, which Dagster must know before any run. After a file is added or edited, reload
+    the code location (`Reload definitions` in the UI) so the asset graph and the runs follow it.
+    """
+
+    path: str = Field(description="The definitions folder (JOURNEYS_DEFINITIONS, else the bundled samples)")
+
+    @classmethod
+    def from_environment(cls) -> "DefinitionsFolder":
+        return cls(path=str(Path(os.environ.get("JOURNEYS_DEFINITIONS") or BUNDLED_DEFINITIONS).resolve()))
+
+    def definitions(self) -> list[Definition]:
+        """Every definition in the folder, by file name; DefinitionError (`FILE:LINE: problem`) for the
+        first invalid one, or for two files whose names would share asset keys."""
+        folder = Path(self.path)
+        if not folder.is_dir():
+            raise DefinitionError(f"{folder}: no such folder of journey definitions (JOURNEYS_DEFINITIONS)")
+        # Hidden files are editors' locks and backups, not definitions.
+        files = sorted(path for path in folder.iterdir()
+                       if path.suffix in DEFINITION_SUFFIXES and not path.name.startswith(".") and path.is_file())
+        journeys: dict[str, Definition] = {}
+        for path in files:
+            try:
+                journey = definition.load(path)
+            except DefinitionError as error:
+                # The message names the file, the line and the problem; the YAML reader's frames
+                # would only bury it in the traceback Dagster shows for a code location that fails.
+                raise DefinitionError(str(error)) from None
+            # Dagster's op and group names allow letters, digits and `_` only: `a-b` and `a_b` would clash.
+            other = journeys.setdefault(dagster_name(journey.name), journey)
+            if other is journey:
+                continue
+            if other.name == journey.name:
+                raise DefinitionError(f"{path}: the name {journey.name!r} is already the name of {other.path}; "
+                                      "each journey definition needs its own")
+            raise DefinitionError(f"{path}: the name {journey.name!r} and {other.name!r} of {other.path} are "
+                                  f"one name to Dagster ({dagster_name(journey.name)}); rename one")
+        return list(journeys.values())
+
+
+def dagster_name(definition_name: str) -> str:
+    """A definition name as Dagster's op and group names must be spelt (`-` and `.` become `_`)."""
+    return re.sub(r"\W", "_", definition_name)
+
+
+class OutputFolder(ConfigurableResource):
+    """The folder mined journeys are exported to, one subfolder per definition (SPEC section 6)."""
+
+    path: str = Field(description="The output folder (JOURNEYS_OUT, else journeys_out/ here)")
+
+    @classmethod
+    def from_environment(cls) -> "OutputFolder":
+        return cls(path=str(Path(os.environ.get("JOURNEYS_OUT") or DEFAULT_OUT).resolve()))

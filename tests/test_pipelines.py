@@ -15,6 +15,7 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     Definitions,
+    JobDefinition,
     RunRequest,
     SensorResult,
     build_schedule_context,
@@ -23,9 +24,9 @@ from dagster import (
 
 from journey_mining import checks
 from pipelines.checks import counts_reconcile, quarantine_share, unique_event_ids
-from pipelines.definitions import defs
+from pipelines.definitions import code_location, defs
 from pipelines.partitions import landing_days
-from pipelines.resources import JourneysDatabase, LandingFolder
+from pipelines.resources import DefinitionsFolder, JourneysDatabase, LandingFolder, OutputFolder
 from pipelines.schedules import nightly
 from pipelines.sensors import landing_files
 
@@ -110,11 +111,21 @@ def instance(tmp_path: Path):
         yield persistent
 
 
-def _run(day: str, database: JourneysDatabase, landing_folder: LandingFolder,
+@pytest.fixture
+def nightly_job(tmp_path: Path) -> JobDefinition:
+    """The nightly job of a code location without journey definitions: ingest and persons only (the
+    mined assets have their own tests, in test_pipelines_mining.py)."""
+    (tmp_path / "no_definitions").mkdir()
+    return code_location(DefinitionsFolder(path=str(tmp_path / "no_definitions"))).resolve_job_def(
+        "nightly_journeys")
+
+
+def _run(job: JobDefinition, day: str, database: JourneysDatabase, landing_folder: LandingFolder,
          instance: DagsterInstance):
-    return defs.resolve_job_def("nightly_journeys").execute_in_process(
+    return job.execute_in_process(
         instance=instance, partition_key=day, raise_on_error=False,
-        resources={"database": database, "landing": landing_folder})
+        resources={"database": database, "landing": landing_folder,
+                   "output": OutputFolder(path=str(Path(database.path).parent / "out"))})
 
 
 def _metadata(result, node: str) -> dict:
@@ -179,8 +190,8 @@ def test_the_library_never_imports_dagster_or_the_pipelines():
 
 @pytest.mark.slow
 def test_nightly_job_loads_days_checks_them_builds_persons_and_reruns_change_nothing(
-        database, landing_folder, instance):
-    day_1 = _run(DAY_1, database, landing_folder, instance)
+        nightly_job, database, landing_folder, instance):
+    day_1 = _run(nightly_job, DAY_1, database, landing_folder, instance)
     assert day_1.success
     assert _metadata(day_1, "events") == {
         "dagster/row_count": 38, "files": 2, "files loaded before": 0,
@@ -191,7 +202,7 @@ def test_nightly_job_loads_days_checks_them_builds_persons_and_reruns_change_not
     (events_materialization,) = day_1.asset_materializations_for_node("events")
     assert events_materialization.partition == DAY_1
 
-    day_2 = _run(DAY_2, database, landing_folder, instance)
+    day_2 = _run(nightly_job, DAY_2, database, landing_folder, instance)
     assert day_2.success
     assert _metadata(day_2, "events") == {
         "dagster/row_count": 19, "files": 1, "files loaded before": 0,
@@ -209,7 +220,7 @@ def test_nightly_job_loads_days_checks_them_builds_persons_and_reruns_change_not
     assert summary == checks.LoadSummary(files=3, read=60, loaded=57, duplicates=2, quarantined=1, events=57,
                                          persons=4, identifiers=9, oversize_components=())
 
-    rerun = _run(DAY_1, database, landing_folder, instance)
+    rerun = _run(nightly_job, DAY_1, database, landing_folder, instance)
     assert rerun.success
     assert _metadata(rerun, "events") == {**_metadata(day_1, "events"), "files loaded before": 2}
     assert _checks(rerun) == dict.fromkeys(CHECKS, True)
@@ -218,15 +229,15 @@ def test_nightly_job_loads_days_checks_them_builds_persons_and_reruns_change_not
 
 
 @pytest.mark.slow
-def test_a_day_without_exports_materialises_nothing_loaded(database, landing_folder, instance):
-    result = _run("2026-10-05", database, landing_folder, instance)
+def test_a_day_without_exports_materialises_nothing_loaded(nightly_job, database, landing_folder, instance):
+    result = _run(nightly_job, "2026-10-05", database, landing_folder, instance)
     assert result.success
     assert _metadata(result, "events")["files"] == 0
     assert _table_counts(database)["events"] == 0
 
 
 @pytest.mark.slow
-def test_duplicated_event_keys_block_persons(database, landing_folder, instance):
+def test_duplicated_event_keys_block_persons(nightly_job, database, landing_folder, instance):
     # A database someone wrote around ingest: one key twice, the file's counts consistent with it.
     with database.connection() as con:
         con.execute("insert into ingested_files values "
@@ -235,7 +246,7 @@ def test_duplicated_event_keys_block_persons(database, landing_folder, instance)
             con.execute("insert into events (source, event_id, anonymous_id, occurred_at, event, file_id, "
                         "line) values ('clickstream', 'e-1', 'a9', '2026-09-30 10:00', 'page_view', 1, ?)",
                         [line]).fetchall()
-    result = _run(DAY_1, database, landing_folder, instance)
+    result = _run(nightly_job, DAY_1, database, landing_folder, instance)
     assert not result.success
     assert _checks(result) == {"counts_reconcile": True, "unique_event_ids": False, "quarantine_share": True}
     (failed,) = [e for e in result.get_asset_check_evaluations() if not e.passed]
@@ -246,11 +257,11 @@ def test_duplicated_event_keys_block_persons(database, landing_folder, instance)
 
 
 @pytest.mark.slow
-def test_rows_lost_from_the_events_table_block_persons(database, landing_folder, instance):
-    assert _run(DAY_1, database, landing_folder, instance).success
+def test_rows_lost_from_the_events_table_block_persons(nightly_job, database, landing_folder, instance):
+    assert _run(nightly_job, DAY_1, database, landing_folder, instance).success
     with database.connection() as con:
         con.execute("delete from events where event_id = 'c02'").fetchall()
-    result = _run(DAY_2, database, landing_folder, instance)
+    result = _run(nightly_job, DAY_2, database, landing_folder, instance)
     assert not result.success
     assert _checks(result)["counts_reconcile"] is False
     (failed,) = [e for e in result.get_asset_check_evaluations() if not e.passed]
@@ -262,12 +273,13 @@ def test_rows_lost_from_the_events_table_block_persons(database, landing_folder,
 
 
 @pytest.mark.slow
-def test_a_file_above_the_quarantine_threshold_fails_the_day_and_loads_nothing(database, tmp_path, instance):
+def test_a_file_above_the_quarantine_threshold_fails_the_day_and_loads_nothing(nightly_job, database, tmp_path,
+                                                                               instance):
     good = [_click(f"g{i:02d}", "a1", i) for i in range(1, 19)]
     bad = [json.dumps({"event_id": "b1", "anonymous_id": "a1"}), "not json"]  # 2 of 20: 10 %
     root = tmp_path / "bad_landing"
     _write(root / DAY_1 / "clickstream" / "web.jsonl", good + bad)
-    result = _run(DAY_1, database, LandingFolder(path=str(root)), instance)
+    result = _run(nightly_job, DAY_1, database, LandingFolder(path=str(root)), instance)
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
     assert failure.step_key == "events"
@@ -315,20 +327,20 @@ def _days(result: SensorResult) -> list[str]:
 
 
 @pytest.mark.slow
-def test_sensor_requests_days_with_files_not_loaded_once_until_they_change(database, landing_folder,
+def test_sensor_requests_days_with_files_not_loaded_once_until_they_change(nightly_job, database, landing_folder,
                                                                            instance):
     first = _tick(database, landing_folder, None)
     assert _days(first) == [DAY_1, DAY_2]
     assert all(isinstance(request, RunRequest) and request.run_key for request in first.run_requests)
     assert _days(_tick(database, landing_folder, first.cursor)) == []  # requested once, run pending
 
-    assert _run(DAY_1, database, landing_folder, instance).success
+    assert _run(nightly_job, DAY_1, database, landing_folder, instance).success
     after_day_1 = _tick(database, landing_folder, first.cursor)
     assert _days(after_day_1) == []
     waiting = [str(Path(landing_folder.path) / DAY_2 / "clickstream" / "web.jsonl")]
     assert list(json.loads(after_day_1.cursor)) == waiting  # day 1's files left the cursor once loaded
 
-    assert _run(DAY_2, database, landing_folder, instance).success
+    assert _run(nightly_job, DAY_2, database, landing_folder, instance).success
     assert _days(_tick(database, landing_folder, None)) == []  # loaded files are passed over, cursor or not
 
     late = _write(Path(landing_folder.path) / DAY_1 / "crm" / "late.csv",

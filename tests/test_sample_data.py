@@ -1,5 +1,6 @@
 """The nightly Dagster job on the bundled sample data: every file's counts equal what the generator
-knows it put in (overlaps, duplicates and each kind of bad row), an independent route to the figures."""
+knows it put in (overlaps, duplicates and each kind of bad row), an independent route to the figures;
+the job mines the bundled definitions too, and every law check on them passes."""
 
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from journey_mining import db
 from journey_mining.generate import generate
 from pipelines.definitions import defs
 from pipelines.jobs import nightly_journeys
-from pipelines.resources import BUNDLED_LANDING, JourneysDatabase, LandingFolder
+from pipelines.resources import BUNDLED_LANDING, JourneysDatabase, LandingFolder, OutputFolder
 
 pytestmark = pytest.mark.slow
 
@@ -24,8 +25,9 @@ def test_the_nightly_job_loads_the_bundled_samples_as_the_generator_expects(tmp_
     job = defs.resolve_job_def(nightly_journeys.name)
     with DagsterInstance.ephemeral() as instance:
         for day in landing.days():
-            result = job.execute_in_process(instance=instance, partition_key=day,
-                                            resources={"database": database, "landing": landing})
+            result = job.execute_in_process(
+                instance=instance, partition_key=day,
+                resources={"database": database, "landing": landing, "output": OutputFolder(path=str(tmp_path / "out"))})
             assert result.success, day
             assert all(evaluation.passed for evaluation in result.get_asset_check_evaluations()), day
 

@@ -1,0 +1,105 @@
+"""The assets of one journey definition: the tables one mining run writes, conformance, the exports."""
+
+from pathlib import Path
+
+from dagster import AssetKey, AssetsDefinition, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
+
+from journey_mining import checks, mining, run
+from journey_mining.definition import Definition
+from journey_mining.mining import EventCounts
+from pipelines import formats
+from pipelines.assets import persons
+from pipelines.resources import JourneysDatabase, OutputFolder, dagster_name
+
+# The tables journey_mining.mining.mine writes in one transaction, each an asset of the definition.
+# (Its table mining_runs is the run's own record: the journeys asset shows it as metadata.)
+MINED_ASSETS = {
+    "journeys": "One row per journey: a person's mapped events between two cuts, its path, whether it converted.",
+    "path_steps": "One row per step of a journey's path: the event log process mining tools read.",
+    "stage_kpis": "One row per stage: journeys that reached it and dropped at it, median time to reach it.",
+    "touchpoint_kpis": "One row per touchpoint: its events, journeys, exits and mean score.",
+    "transitions": "One row per edge of the paths' directly-follows graph, (start) and (end) included.",
+    "variants": "One row per distinct path: its journeys, share, conversion and conformance.",
+    "deviations": "One row per deviation from the assumed journey taken, or assumed transition not taken.",
+    "funnels": "One row per funnel step: persons, conversion rates, time from the previous step.",
+}
+UNPREVIEWED = ("journeys", "path_steps")  # journeys shows its counts instead; steps are too fine to glance at
+
+
+def mining_assets(definition: Definition) -> list[AssetsDefinition]:
+    """The assets of `definition`, keys prefixed by its name, in a group of their own."""
+    name, group = definition.name, dagster_name(definition.name)
+
+    def key(table: str) -> AssetKey:
+        return AssetKey([name, table])
+
+    specs = [AssetSpec(key(table), deps=[persons], description=description, group_name=group,
+                       kinds={"duckdb"}, metadata={"dagster/table_name": table})
+             for table, description in MINED_ASSETS.items()]
+
+    # One multi-asset, since mine() replaces all of the definition's tables in one transaction:
+    # separate assets could only pretend to be computed (or fail) one by one.
+    @multi_asset(name=f"mine_{group}", specs=specs,
+                 description=f"Mines the journey definition {definition.path} over every loaded event.")
+    def mine(database: JourneysDatabase):
+        with database.connection() as con:
+            counts = mining.mine(con, definition)
+            rows = checks.mined_rows(con, name)
+            previews = {table: checks.first_rows(con, name, table)
+                        for table in MINED_ASSETS if table not in UNPREVIEWED}
+        for table in MINED_ASSETS:
+            metadata = {"dagster/row_count": rows[table]}
+            if table == "journeys":
+                metadata.update(_journey_counts(counts))
+            elif table in previews:
+                metadata["preview"] = MetadataValue.md(_markdown(previews[table]))
+            yield MaterializeResult(asset_key=key(table), metadata=metadata)
+
+    @asset(key=key("conformance"), deps=[key("journeys"), key("path_steps")], group_name=group,
+           kinds={"pm4py", "duckdb"})
+    def conformance(database: JourneysDatabase) -> MaterializeResult:
+        """Journeys without deviation, and pm4py's token-based replay fitness and precision of the
+        journeys against the assumed journey (stages in sequence), within a time budget."""
+        with database.connection() as con:
+            model = run.conform(con, definition)
+            preview = checks.first_rows(con, name, "conformance")
+        return MaterializeResult(metadata={
+            "dagster/row_count": 1,
+            "fitness": model.fitness,
+            "precision": model.precision,
+            "note": model.note,
+            "preview": MetadataValue.md(_markdown(preview)),
+        })
+
+    @asset(key=key("exports"), deps=[*map(key, MINED_ASSETS), key("conformance")], group_name=group,
+           kinds={"csv", "parquet"})
+    def exports(database: JourneysDatabase, output: OutputFolder) -> MaterializeResult:
+        """The definition's files for BI tools, spreadsheets and process mining tools (CSV, Parquet,
+        XES, the discovered model) and summary.json, in `<output folder>/<definition name>/`."""
+        with database.connection(read_only=True) as con:
+            summary = run.export(con, definition, Path(output.path))
+            stages = checks.stage_kpis(con, name)
+        return MaterializeResult(metadata={
+            "path": MetadataValue.path(str(Path(output.path) / name)),
+            "journeys": summary["journeys"],
+            "persons": summary["persons"],
+            "converted": summary["converted"],
+            "stage KPIs": MetadataValue.md(formats.markdown(formats.STAGE_COLUMNS, formats.stage_rows(stages))),
+        })
+
+    return [mine, conformance, exports]
+
+
+def _journey_counts(counts: EventCounts) -> dict[str, object]:
+    return {
+        "persons": counts.persons,
+        "converted": counts.converted,
+        "preview": MetadataValue.md(formats.markdown(
+            ("events in scope", "out of scope", "mapped", "unmapped", "persons", "journeys", "converted"),
+            [(counts.in_scope, counts.out_of_scope, counts.mapped, counts.unmapped, counts.persons,
+              counts.journeys, counts.converted)])),
+    }
+
+
+def _markdown(preview: checks.Preview) -> str:
+    return formats.markdown(preview.columns, preview.rows)

@@ -12,7 +12,6 @@ TEXT_COLUMNS = {
     "crm": ("object", "action", "channel"),
 }
 NUMBER_COLUMNS = {"clickstream": (), "crm": ("amount", "score")}
-REQUIRED_COLUMNS = {"clickstream": ("event",), "crm": ("object", "action")}
 
 
 def input_columns(source: str) -> tuple[str, ...]:
@@ -27,8 +26,8 @@ def input_columns(source: str) -> tuple[str, ...]:
     )
 
 
-# Staged row: every input column as text, plus where the row came from. Both readers (Python for
-# JSON Lines/CSV, DuckDB for Parquet) produce exactly these columns; sql/stg_ingest_rows.sql types them.
+# Staged row: every input column as text (plus where the row came from and any native timestamp, see
+# readers.STAGED_SCHEMA); sql/int_ingest_rows.sql types them.
 STAGED_TEXT_COLUMNS = (
     "event_id",
     "anonymous_id",
@@ -49,20 +48,8 @@ STAGED_TEXT_COLUMNS = (
     "score",
     "properties",
 )
-STAGED_COLUMNS = ("file_id", "line", "raw", "reject_reason") + STAGED_TEXT_COLUMNS + ("native_timestamp",)
 
-# Identifier kinds in order of stability: a person's id is derived from the first of these.
-IDENTIFIER_KINDS = ("customer_id", "user_id", "email_hash", "anonymous_id")
-
-# Quarantine reasons (SPEC section 1), exactly as stored in quarantine.reason.
+# The quarantine reasons the readers give (SPEC section 1); the others are given in
+# sql/int_ingest_rows.sql and sql/int_ingest_outcomes.sql.
 REASON_MALFORMED = "malformed line"
 REASON_NON_UTF8 = "non-UTF-8 bytes"
-REASON_MISSING_EVENT_ID = "missing event_id"
-REASON_MISSING_TIMESTAMP = "missing timestamp"
-REASON_BAD_TIMESTAMP = "unparseable timestamp"
-REASON_NO_IDENTITY = "no identity"
-REASON_MISSING_EVENT = "missing event"
-REASON_MISSING_OBJECT = "missing object"
-REASON_MISSING_ACTION = "missing action"
-REASON_CONFLICT = "conflicting duplicate"
-REASON_FAR_FUTURE = "far future"

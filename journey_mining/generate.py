@@ -48,6 +48,7 @@ import csv
 import gzip
 import io
 import json
+import math
 import random
 import time
 from collections.abc import Callable
@@ -478,7 +479,7 @@ def company_events(seed: int, chunk: int, first: int, count: int, calendar: Cale
 def _persons(rng: np.random.Generator, first: int, count: int) -> Persons:
     pro = rng.random(count) < PRO_SHARE
     basic_price = np.array(BASIC_PLAN_PRICES)[_draw(rng, np.array([0.45, 0.3, 0.18, 0.07]), count)]
-    pro_price = np.round(rng.lognormal(np.log(9000), 0.6, count), -1)
+    pro_price = np.round(rng.lognormal(math.log(9000), 0.6, count), -1)
     with_vat = rng.random(count) < 0.35
     deal_size = np.where(pro, pro_price, basic_price)
     deal_size = np.where(with_vat, np.round(deal_size * 1.19, 2), deal_size)
@@ -607,7 +608,7 @@ def _advance(rng: np.random.Generator, state: np.ndarray, following: np.ndarray,
 
 
 def _in_session(rng: np.random.Generator, at: np.ndarray) -> np.ndarray:
-    return at + np.clip(rng.lognormal(np.log(45), 0.9, at.size), 3, 1800).astype(np.int64) * 1000
+    return at + np.clip(rng.lognormal(math.log(45), 0.9, at.size), 3, 1800).astype(np.int64) * 1000
 
 
 def _instantly(rng: np.random.Generator, at: np.ndarray) -> np.ndarray:
@@ -615,13 +616,13 @@ def _instantly(rng: np.random.Generator, at: np.ndarray) -> np.ndarray:
 
 
 def _hours_later(rng: np.random.Generator, at: np.ndarray) -> np.ndarray:
-    return at + (np.clip(rng.lognormal(np.log(8), 1.0, at.size), 0.3, 120) * HOUR_MS).astype(np.int64)
+    return at + (np.clip(rng.lognormal(math.log(8), 1.0, at.size), 0.3, 120) * HOUR_MS).astype(np.int64)
 
 
 def _days_later(rng: np.random.Generator, at: np.ndarray, median_days: float) -> np.ndarray:
     """Some days later; now and then (INACTIVE_SHARE) 31–60 days, so inactivity cuts the journey."""
     inactive = rng.random(at.size) < INACTIVE_SHARE
-    days = np.where(inactive, rng.uniform(31, 60, at.size), rng.lognormal(np.log(median_days), 0.9, at.size))
+    days = np.where(inactive, rng.uniform(31, 60, at.size), rng.lognormal(math.log(median_days), 0.9, at.size))
     return at + (days * DAY_MS).astype(np.int64)
 
 
@@ -864,7 +865,7 @@ VOCABULARIES = {
 def _events(rng: np.random.Generator, seed: int, chunk: int, persons: Persons, moments: Moments,
             bot_users: int) -> dict[str, Events]:
     web = IS_WEB[moments.touchpoint]
-    in_time_order = np.argsort(moments.at_ms)
+    in_time_order = np.argsort(moments.at_ms, kind="stable")
     real = moments.person >= 0  # bot logins belong to no person
     person = np.where(real, moments.person, 0)
     carries_product = np.array([t.carries_product for t in TOUCHPOINTS])[moments.touchpoint] & real

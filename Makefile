@@ -1,5 +1,6 @@
-# Every target sets up what it needs: the system packages (Graphviz lays out process models), then
-# a virtual environment with the project installed (editable).
+# Every target sets up what it needs: the system packages (Graphviz lays out the journey map and the
+# process models; the tests open report.html in Debian's Chromium), then a virtual environment with
+# the project installed (editable).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,8 +11,10 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 setup: system-packages $(READY)
 
+SYSTEM_PACKAGES := $(if $(shell command -v dot),,graphviz) $(if $(wildcard /usr/bin/chromium),,chromium)
+
 system-packages:
-	@command -v dot >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq graphviz; }
+	@$(if $(strip $(SYSTEM_PACKAGES)),$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES))
 
 $(READY): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'

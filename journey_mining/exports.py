@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 
 from journey_mining import sql
 
-CSV_TABLES = ("stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations", "conformance", "funnels")
+CSV_TABLES = ("stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations", "conformance", "funnels",
+              "feelings")
 FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet would run as a formula
 
 

@@ -11,9 +11,10 @@ import pyarrow as pa
 from journey_mining import sql, touchpoints
 from journey_mining.definition import Definition
 
-# Output tables in the order they are built (variants and deviations read journeys; mining_runs all).
-MINED_TABLES = ("journeys", "path_steps", "stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations",
-                "funnels", "mining_runs")
+# Output tables in the order they are built (touchpoint_kpis reads feelings; variants and deviations read
+# journeys; mining_runs all).
+MINED_TABLES = ("journeys", "path_steps", "stage_kpis", "feelings", "touchpoint_kpis", "transitions", "variants",
+                "deviations", "funnels", "mining_runs")
 # Work tables, in order, from the classified events to what the output tables read.
 WORK_TABLES = ("int_journey_events", "int_journey_steps", "int_journey_transitions", "stg_funnel_choice",
                "stg_funnel_next", "int_funnel_events", "int_funnel_progress_ordered", "int_funnel_progress_any")

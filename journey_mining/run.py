@@ -1,5 +1,5 @@
-"""A mining run of one definition, in the three steps the nightly job also runs as assets: mine (SQL),
-conform (pm4py, time-boxed), export (files and summary.json)."""
+"""A mining run of one definition, in the four steps the nightly job also runs as assets: mine (SQL),
+conform (pm4py, time-boxed), export (files and summary.json), report (the journey map, report.html)."""
 
 import platform
 import time
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from journey_mining import exports, ingest, mining, process_model, sql
+from journey_mining import exports, ingest, mining, process_model, report, sql
 from journey_mining.definition import Definition
 
 VERSIONED = ("journey-mining", "duckdb", "pm4py", "pandas", "pyarrow", "networkx", "dagster")
@@ -17,7 +17,7 @@ VERSIONED = ("journey-mining", "duckdb", "pm4py", "pandas", "pyarrow", "networkx
 
 def mine_definition(con: duckdb.DuckDBPyConnection, definition: Definition, out: Path, *,
                     since: date | None = None, until: date | None = None) -> dict:
-    """All three steps into `out/<definition name>/`; the run summary (also written as summary.json)."""
+    """All four steps into `out/<definition name>/`; the run summary (also written as summary.json)."""
     timings = {}
     started = time.perf_counter()
     mining.mine(con, definition, since=since, until=until)
@@ -25,7 +25,9 @@ def mine_definition(con: duckdb.DuckDBPyConnection, definition: Definition, out:
     started = time.perf_counter()
     conform(con, definition)
     timings["conformance"] = time.perf_counter() - started
-    return export(con, definition, out, timings=timings)
+    summary = export(con, definition, out, timings=timings)
+    report.write_report(con, definition, out / definition.name)
+    return summary
 
 
 def conform(con: duckdb.DuckDBPyConnection, definition: Definition,

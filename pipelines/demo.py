@@ -1,5 +1,5 @@
-"""`journeys demo`: the nightly Dagster job, day by day, on the sample exports; then what was loaded and
-the stage KPIs of the purchase journey.
+"""`journeys demo`: the nightly Dagster job, day by day, on the sample exports; then what was loaded,
+the stage KPIs of the purchase journey and, last, the path of its journey map (report.html).
 
 Everything goes into a working folder (default journeys_out/): the database (unless JOURNEYS_DB
 names another), the exports of each journey definition and a persistent Dagster instance, so
@@ -83,6 +83,7 @@ def run_demo(out: Path, landing: Path | None = None) -> int:
             shown = SHOWN_JOURNEY if SHOWN_JOURNEY in exported else min(exported)
             folder, _ = exported[shown]
             lines += _stage_lines(shown, mining.event_counts(con, shown), checks.stage_kpis(con, shown), folder)
+            lines.append(_journey_maps(result)[shown])
     print("\n".join(lines))
     return 0
 
@@ -112,6 +113,12 @@ def _exports(result: ExecuteInProcessResult) -> dict[str, tuple[str, int]]:
             metadata = event.materialization.metadata
             exported["/".join(name)] = (metadata["path"].value, metadata["journeys"].value)
     return exported
+
+
+def _journey_maps(result: ExecuteInProcessResult) -> dict[str, str]:
+    """The path of each definition's report.html the run wrote, by definition name."""
+    return {"/".join(event.asset_key.path[:-1]): event.materialization.metadata["path"].value
+            for event in result.get_asset_materialization_events() if event.asset_key.path[-1] == "report"}
 
 
 def _counted(count: int, noun: str) -> str:
@@ -164,6 +171,7 @@ def _stage_lines(journey: str, counts: mining.EventCounts, stages: tuple[checks.
         f"{_counted(counts.persons, 'person')}, {counts.converted:,} converted):",
         *table,
         f"The {journey} journey's files: {folder}",
+        f"The {journey} journey's map:",
     ]
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from dagster import AssetKey, AssetsDefinition, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
 
-from journey_mining import checks, mining, run
+from journey_mining import checks, mining, report, run
 from journey_mining.definition import Definition
 from journey_mining.mining import EventCounts
 from pipelines import formats
@@ -17,6 +17,7 @@ MINED_ASSETS = {
     "journeys": "One row per journey: a person's mapped events between two cuts, its path, whether it converted.",
     "path_steps": "One row per step of a journey's path: the event log process mining tools read.",
     "stage_kpis": "One row per stage: journeys that reached it and dropped at it, median time to reach it.",
+    "feelings": "One row per stage and per touchpoint: the mean survey score on one scale from -1 to 1.",
     "touchpoint_kpis": "One row per touchpoint: its events, journeys, exits and mean score.",
     "transitions": "One row per edge of the paths' directly-follows graph, (start) and (end) included.",
     "variants": "One row per distinct path: its journeys, share, conversion and conformance.",
@@ -78,16 +79,27 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
         XES, the discovered model) and summary.json, in `<output folder>/<definition name>/`."""
         with database.connection(read_only=True) as con:
             summary = run.export(con, definition, Path(output.path))
-            stages = checks.stage_kpis(con, name)
         return MaterializeResult(metadata={
             "path": MetadataValue.path(str(Path(output.path) / name)),
             "journeys": summary["journeys"],
             "persons": summary["persons"],
             "converted": summary["converted"],
+        })
+
+    @asset(key=key("report"), deps=[key("exports")], group_name=group, kinds={"html"})
+    def journey_map(database: JourneysDatabase, output: OutputFolder) -> MaterializeResult:
+        """report.html: the journey map (observed paths in the assumed stages, drop-off, feelings) beside
+        the stage funnel, variants, deviations, funnels and the run summary; one file that opens offline."""
+        with database.connection(read_only=True) as con:
+            path = report.write_report(con, definition, Path(output.path) / name)
+            stages = checks.stage_kpis(con, name)
+        return MaterializeResult(metadata={
+            "path": MetadataValue.path(str(path)),
+            "open": MetadataValue.url(path.as_uri()),
             "stage KPIs": MetadataValue.md(formats.markdown(formats.STAGE_COLUMNS, formats.stage_rows(stages))),
         })
 
-    return [mine, conformance, exports]
+    return [mine, conformance, exports, journey_map]
 
 
 def _journey_counts(counts: EventCounts) -> dict[str, object]:

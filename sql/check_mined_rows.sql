@@ -6,6 +6,8 @@ with final as (
     union all
     select 'stage_kpis', count(*) from stage_kpis where definition = $definition
     union all
+    select 'feelings', count(*) from feelings where definition = $definition
+    union all
     select 'touchpoint_kpis', count(*) from touchpoint_kpis where definition = $definition
     union all
     select 'transitions', count(*) from transitions where definition = $definition

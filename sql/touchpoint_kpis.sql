@@ -1,21 +1,9 @@
 -- Replaces the definition's rows of touchpoint_kpis: one row per touchpoint, zeros included.
--- Scores are put on one scale from -1 to 1 by their score_kind; a score outside its kind's range,
--- or of a kind not known, is left out of the mean.
+-- mean_score is the touchpoint's row of feelings (written just before).
 insert into touchpoint_kpis
-with scored as (
-    select
-        touchpoint_index,
-        case
-            when score_kind = 'csat' and score between 1 and 5 then (score - 3) / 2
-            when score_kind = 'nps' and score between 0 and 10 then (score - 5) / 5
-            when coalesce(score_kind, 'sentiment') = 'sentiment' and score between -1 and 1 then score
-        end as unit_score
+with per_event as (
+    select touchpoint_index, count(*) as events
     from journey_events
-),
-
-per_event as (
-    select touchpoint_index, count(*) as events, avg(unit_score) as mean_score
-    from scored
     group by touchpoint_index
 ),
 
@@ -47,10 +35,11 @@ final as (
         coalesce(j.journeys, 0) as journeys,
         coalesce(x.exits, 0) as exits,
         coalesce(x.exits, 0) / nullif(j.journeys, 0) as exit_rate,
-        e.mean_score,
+        f.mean_score,
         t.touchpoint_index
     from definition_touchpoints as t
     left join per_event as e using (touchpoint_index)
+    left join feelings as f on f.definition = $definition and f.touchpoint = t.touchpoint
     left join per_journey as j using (touchpoint_index)
     left join exits as x using (touchpoint_index)
 )

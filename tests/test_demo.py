@@ -76,7 +76,10 @@ def test_demo_runs_the_nightly_job_for_each_day_and_prints_what_was_loaded(tmp_p
         "Trial 1 1 100.0% 6.0 min",
         "Purchase 1 0 0.0% 5.0 h",
         f"The purchase journey's files: {out.resolve() / 'purchase'}",
+        "The purchase journey's map:",
+        str(out.resolve() / "purchase" / "report.html"),  # last, alone on its line: the path to open
     ]
+    assert (out / "purchase" / "report.html").is_file()
     table = lines[10:15]
     assert len({len(line) for line in table}) == 1  # aligned: numbers right, under their headings
     assert table[0].index("median time to reach") + len("median time to reach") == len(table[0])

@@ -21,6 +21,7 @@ COLUMNS = {
     "conformance.csv": "definition, journeys, conforming_journeys, conformance_rate, fitness, precision",
     "funnels.csv": "definition, funnel, step, step_name, persons, conversion_rate_from_start, "
                    "conversion_rate_from_previous, mean_s, median_s",
+    "feelings.csv": "definition, stage, stage_order, touchpoint, scored_events, mean_score",
 }
 DEFINITION = """\
 name: exports

@@ -181,3 +181,26 @@ def test_mean_score_puts_each_kind_on_one_scale(tmp_path, score_kind, score, exp
     (tmp_path / "golden.yaml").write_text(DEFINITION.format(end_on_goal="true", collapse="true"))
     mining.mine(con, definition.load(tmp_path / "golden.yaml"))
     assert con.execute("select mean_score from touchpoint_kpis where touchpoint = 'Call'").fetchone() == (expected,)
+
+
+def test_feelings_are_the_mean_score_per_stage_and_per_touchpoint(tmp_path):
+    scores = [("call", "completed", "csat", 5), ("call", "completed", "nps", 0), ("call", "completed", "csat", 6),
+              ("order", "created", "sentiment", 0.5)]
+    rows = [{"event_id": f"s{n}", "customer_id": "c", "timestamp": (START + timedelta(minutes=n)).isoformat(),
+             "object": obj, "action": action, "channel": "phone", "score": score,
+             "properties": {"product": "pro", "score_kind": kind}}
+            for n, (obj, action, kind, score) in enumerate(scores)]
+    (tmp_path / "crm.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    con = db.connect(tmp_path / "journeys.duckdb")
+    ingest.ingest(con, "crm", [tmp_path / "crm.jsonl"])
+    identity.build_persons(con)
+    (tmp_path / "golden.yaml").write_text(DEFINITION.format(end_on_goal="true", collapse="true"))
+    mining.mine(con, definition.load(tmp_path / "golden.yaml"))
+    feelings = con.execute("select stage, touchpoint, scored_events, mean_score from feelings").fetchall()
+    # csat 5 -> 1 and nps 0 -> -1 on the call; csat 6 is out of range; the order's sentiment 0.5 as it is
+    assert feelings == [
+        ("Awareness", None, 0, None), ("Awareness", "Ad", 0, None), ("Awareness", "Blog", 0, None),
+        ("Consideration", None, 2, 0.0), ("Consideration", "Pricing", 0, None), ("Consideration", "Call", 2, 0.0),
+        ("Trial", None, 0, None), ("Trial", "Signup", 0, None),
+        ("Purchase", None, 1, 0.5), ("Purchase", "Order", 1, 0.5)]
+    assert con.execute("select mean_score from touchpoint_kpis where touchpoint = 'Call'").fetchone() == (0.0,)

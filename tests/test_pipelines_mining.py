@@ -18,13 +18,13 @@ from pipelines.definitions import code_location, defs
 from pipelines.resources import DefinitionsFolder, JourneysDatabase, LandingFolder, OutputFolder
 
 DAY_1, DAY_2 = "2026-10-01", "2026-10-02"
-MINED = ("journeys", "path_steps", "stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations",
-         "funnels", "conformance", "exports")
+MINED = ("journeys", "path_steps", "stage_kpis", "feelings", "touchpoint_kpis", "transitions", "variants", "deviations",
+         "funnels", "conformance", "exports", "report")
 CHECKS = {"counts_reconcile", "unique_event_ids", "quarantine_share", "steps_in_equal_steps_out",
           "funnels_never_widen", "drop_offs_add_up", "shares_sum_to_one", "deviations_within_journeys"}
 EXPORTED = ("stage_kpis.csv", "touchpoint_kpis.csv", "transitions.csv", "variants.csv", "deviations.csv",
-            "conformance.csv", "funnels.csv", "journeys.parquet", "journeys.xes", "discovered_model.pnml",
-            "discovered_model.bpmn", "summary.json")
+            "conformance.csv", "funnels.csv", "feelings.csv", "journeys.parquet", "journeys.xes", "discovered_model.pnml",
+            "discovered_model.bpmn", "summary.json", "report.html")
 
 # --- a definition and a landing folder written by hand ---------------------------------------------
 
@@ -172,7 +172,8 @@ def test_definitions_load_with_the_assets_and_blocking_checks_of_every_bundled_d
         assert graph.get(AssetKey([name, "journeys"])).group_name == name
         assert graph.get(AssetKey([name, "journeys"])).parent_keys == {AssetKey("persons")}
         assert graph.get(AssetKey([name, "exports"])).parent_keys == {
-            AssetKey([name, asset]) for asset in MINED if asset != "exports"}
+            AssetKey([name, asset]) for asset in MINED if asset not in ("exports", "report")}
+        assert graph.get(AssetKey([name, "report"])).parent_keys == {AssetKey([name, "exports"])}
     law_checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys
                   if key.asset_key != AssetKey("events")}
     assert law_checks == {(f"{name}/{law.table}", law.name) for name in ("purchase", "service") for law in LAWS}
@@ -259,11 +260,11 @@ def test_the_mined_numbers_are_the_ones_worked_out_by_hand(nightly):
 
 
 @pytest.mark.slow
-def test_the_assets_report_their_rows_and_the_exports_their_folder_and_stage_kpis(nightly):
+def test_the_assets_report_their_rows_the_exports_their_folder_and_the_map_its_stage_kpis(nightly):
     pipeline, _, day_2, _ = nightly
-    rows = {asset: _materialization(day_2, "signup", asset)["dagster/row_count"] for asset in MINED[:-2]}
-    assert rows == {"journeys": 4, "path_steps": 11, "stage_kpis": 3, "touchpoint_kpis": 4, "transitions": 10,
-                    "variants": 4, "deviations": 1, "funnels": 3}
+    rows = {asset: _materialization(day_2, "signup", asset)["dagster/row_count"] for asset in MINED[:-3]}
+    assert rows == {"journeys": 4, "path_steps": 11, "stage_kpis": 3, "feelings": 3 + 4, "touchpoint_kpis": 4,
+                    "transitions": 10, "variants": 4, "deviations": 1, "funnels": 3}
     journeys = _materialization(day_2, "signup", "journeys")
     assert (journeys["persons"], journeys["converted"]) == (4, 2)
     assert "| 14 | 0 | 12 | 2 | 4 | 4 | 2 |" in journeys["preview"]
@@ -274,7 +275,10 @@ def test_the_assets_report_their_rows_and_the_exports_their_folder_and_stage_kpi
     exports = _materialization(day_2, "signup", "exports")
     assert exports["path"] == str(pipeline.out / "signup")
     assert (exports["journeys"], exports["persons"], exports["converted"]) == (4, 4, 2)
-    assert exports["stage KPIs"].splitlines() == [
+    journey_map = _materialization(day_2, "signup", "report")
+    assert journey_map["path"] == str(pipeline.out / "signup" / "report.html")
+    assert journey_map["open"] == (pipeline.out / "signup" / "report.html").as_uri()
+    assert journey_map["stage KPIs"].splitlines() == [
         "| stage | reached | dropped | drop-off rate | median time to reach |", "|---|---|---|---|---|",
         "| Visit | 3 | 0 | 0.0% | 0 s |", "| Trial | 4 | 2 | 50.0% | 20.0 min |",
         "| Purchase | 2 | 0 | 0.0% | 40.0 min |"]

@@ -1,0 +1,536 @@
+"""report.html: the journey map of one mined definition, one self-contained file (SPEC section 6).
+
+The map puts the observed paths into the assumed journey: stages as columns in their assumed order,
+touchpoints inside them coloured by exit rate, transitions as edges as wide as their count and
+coloured by conformance kind. Graphviz's `dot` lays it out. A control hides rare edges: each level
+shows the edges taken by at least a share of the journeys; what a level hides goes through an
+explicit "other" node, so every touchpoint's steps in still equal its steps out, and the level prints
+the share of journeys whose whole path it shows. Beside the map: the stage funnel, the feelings
+curve, the top variants, the deviations, the funnels and the run summary.
+
+Every figure is read from the same queries the CSV files are written from; each cell carries the
+exact value in `data-value` (and the CSV row it comes from), so a browser test can compare them.
+"""
+
+import html
+import json
+import math
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from journey_mining import sql
+from journey_mining.definition import Definition
+from journey_mining.errors import JourneyError
+
+START, END, OTHER = "(start)", "(end)", "(other)"
+# Levels of the rare-edge control: an edge is shown when at least this share of journeys took it.
+LEVELS = (0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1)
+DEFAULT_LEVEL = 0.01
+MAX_MAP_EDGES = 400  # a level showing more edges is left out: no one reads it, and it weighs megabytes
+TOP_VARIANTS = 20
+TOP_NOT_TAKEN = 100  # assumed transitions nobody took: the rest are in deviations.csv
+KIND_COLOURS = {"expected": "#7b8794", "skip": "#e08214", "backward": "#8e44ad", "entry": "#2c7fb8",
+                "other": "#b0b7bf"}
+DOT_TIMEOUT_S = 300
+NUMBER = ' class="number"'
+
+
+def write_report(con: duckdb.DuckDBPyConnection, definition: Definition, folder: Path) -> Path:
+    """`folder/report.html` from the definition's mined tables and `folder/summary.json`; its path."""
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    tables = {name: _rows(con, name, definition.name) for name in (
+        "stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations", "conformance", "funnels",
+        "feelings")}
+    rarest = sql.run(con, "report_rarest_edges", {"definition": definition.name})
+    page = _page(definition, summary, tables, rarest)
+    path = folder / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _rows(con: duckdb.DuckDBPyConnection, table: str, definition: str) -> list[dict]:
+    return sql.arrow(con, "export_" + table, {"definition": definition}).to_pylist()
+
+
+# --- the map ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    transitions: int
+    journeys: int
+    kind: str
+    row: int | None  # the row of transitions.csv, None for an edge through "other"
+
+
+@dataclass(frozen=True)
+class MapLevel:
+    """What the map shows when edges taken by fewer than `minimum_journeys` journeys are hidden."""
+
+    share: float
+    minimum_journeys: int
+    edges: tuple[Edge, ...]
+    hidden_edges: int
+    hidden_touchpoints: tuple[str, ...]
+    covered_journeys: int
+
+
+def map_levels(transitions: list[dict], total_journeys: int,
+               rarest: Sequence[tuple[int, int]]) -> list[MapLevel]:
+    """One level per distinct set of shown edges, from all edges to the fewest; levels that would
+    show more than MAX_MAP_EDGES edges are left out, unless no level shows fewer.
+
+    `rarest`: (journeys of a journey's rarest edge, journeys) pairs; a journey is covered by a level
+    when its rarest edge is shown.
+    """
+    levels, seen = [], set()
+    for share in LEVELS:
+        minimum = math.ceil(share * total_journeys)
+        shown = frozenset(i for i, t in enumerate(transitions) if t["journeys"] >= minimum)
+        last = share == LEVELS[-1]
+        if shown in seen or (not shown and levels) or (len(shown) > MAX_MAP_EDGES and not (last and not levels)):
+            continue
+        seen.add(shown)
+        levels.append(_level(share, minimum, transitions, shown,
+                             sum(journeys for edge_journeys, journeys in rarest if edge_journeys >= minimum)))
+    return levels
+
+
+def _level(share: float, minimum: int, transitions: list[dict], shown: frozenset[int], covered: int) -> MapLevel:
+    edges = [Edge(t["source"], t["target"], t["transitions"], t["journeys"], t["kind"], i)
+             for i, t in enumerate(transitions) if i in shown]
+    visible = {e.source for e in edges} | {e.target for e in edges} | {START, END}
+    into_other: dict[str, int] = {}
+    out_of_other: dict[str, int] = {}
+    for i, t in enumerate(transitions):
+        if i in shown:
+            continue
+        if t["source"] in visible:
+            into_other[t["source"]] = into_other.get(t["source"], 0) + t["transitions"]
+        if t["target"] in visible:
+            out_of_other[t["target"]] = out_of_other.get(t["target"], 0) + t["transitions"]
+    edges += [Edge(source, OTHER, count, 0, "other", None) for source, count in into_other.items()]
+    edges += [Edge(OTHER, target, count, 0, "other", None) for target, count in out_of_other.items()]
+    touched = {t["source"] for t in transitions} | {t["target"] for t in transitions}
+    return MapLevel(share, minimum, tuple(edges), len(transitions) - len(shown),
+                    tuple(sorted(touched - visible)), covered)
+
+
+def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[str, dict],
+         widest: int) -> str:
+    """The DOT text of one level: a cluster per stage, left to right in the assumed order."""
+    lines = [f'digraph "{key}" {{',
+             f'  id="{key}"; rankdir=LR; newrank=true; nodesep=0.3; ranksep=1.4; bgcolor="transparent";',
+             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, penwidth=1.2];',
+             '  edge [fontname="Helvetica", fontsize=9, arrowsize=0.6];',
+             f'  {_quote(START)} [id="{key}-start", class="terminal", shape=circle, label="start", '
+             'fillcolor="#ffffff", fontsize=9];',
+             f'  {_quote(END)} [id="{key}-end", class="terminal", shape=doublecircle, label="end", '
+             'fillcolor="#ffffff", fontsize=9];']
+    shown = {e.source for e in level.edges} | {e.target for e in level.edges}
+    anchors = [START]
+    for stage in definition.stages:
+        members = [t for t in definition.touchpoints if t.stage_index == stage.index and t.name in shown]
+        lines.append(f'  subgraph "cluster_{stage.index}" {{ id="{key}-stage-{stage.index}"; '
+                     f'label={_quote(stage.name)}; labeljust=l; fontname="Helvetica-Bold"; fontsize=12; '
+                     'style="rounded,filled"; fillcolor="#f4f6f8"; color="#d5dbe1";')
+        for touchpoint in members:
+            kpis = touchpoints[touchpoint.name]
+            exit_rate = kpis["exit_rate"]
+            label = (f"{touchpoint.name}\n{kpis['journeys']:,} journeys\n"
+                     f"exit {_percent(exit_rate)}" + (" · goal" if touchpoint.goal else ""))
+            lines.append(f'    {_quote(touchpoint.name)} [id="{key}-tp-{definition.touchpoints.index(touchpoint)}", '
+                         f'class="touchpoint", label={_quote(label)}, fillcolor="{_exit_colour(exit_rate)}", '
+                         f'fontcolor="{"#ffffff" if (exit_rate or 0) > 0.55 else "#1d2733"}"'
+                         f'{", peripheries=2" if touchpoint.goal else ""}];')
+        if members:  # one column per stage
+            lines.append("    { rank=same; " + " ".join(_quote(t.name) + ";" for t in members) + " }")
+        lines.append("  }")
+        if members:
+            anchors.append(members[0].name)
+    anchors.append(END)
+    if OTHER in shown:
+        lines.append(f'  {_quote(OTHER)} [id="{key}-other", class="other", shape=box, style="dashed,rounded", '
+                     f'label={_quote(f"other: {level.hidden_edges:,} hidden transitions")}, fontcolor="#5b6670"];')
+    for before, after in zip(anchors, anchors[1:]):  # keeps the stages in their assumed order
+        lines.append(f"  {_quote(before)} -> {_quote(after)} [style=invis, weight=20];")
+    for n, edge in enumerate(level.edges):
+        backward = edge.kind in ("backward", "other")
+        lines.append(
+            f"  {_quote(edge.source)} -> {_quote(edge.target)} [id=\"{key}-edge-{n}\", "
+            f'class="transition kind-{edge.kind}", xlabel="{edge.transitions:,}", '
+            f'penwidth={1 + 7 * edge.transitions / widest:.2f}, color="{KIND_COLOURS[edge.kind]}", '
+            f'fontcolor="{KIND_COLOURS[edge.kind]}"'
+            + (", style=dashed, penwidth=1, arrowsize=0.4" if edge.kind == "other" else "")
+            + (", constraint=false" if backward else "")
+            + "];")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _layout(dot_text: str) -> str:
+    """The SVG Graphviz lays the graph out as, without its XML prologue (it goes inline)."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise JourneyError("Graphviz's dot is needed to lay out the journey map: install graphviz "
+                           "(make setup does)")
+    result = subprocess.run([dot, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=DOT_TIMEOUT_S)
+    if result.returncode != 0:
+        raise JourneyError(f"Graphviz could not lay out the journey map: {result.stderr.strip().splitlines()[0]}")
+    return result.stdout[result.stdout.index("<svg"):]
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _exit_colour(rate: float | None) -> str:
+    """White for no exits to deep red for all, linearly (the legend shows the scale)."""
+    low, high = (255, 255, 255), (203, 24, 29)
+    t = 0.0 if rate is None else rate
+    return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(low, high))
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+def _page(definition: Definition, summary: dict, tables: dict[str, list[dict]],
+          rarest: Sequence[tuple[int, int]]) -> str:
+    total = summary["journeys"]
+    touchpoints = {row["touchpoint"]: row for row in tables["touchpoint_kpis"]}
+    levels = map_levels(tables["transitions"], total, rarest)
+    widest = max([t["transitions"] for t in tables["transitions"]] + [1])
+    default = max((level for level in levels if level.share <= DEFAULT_LEVEL), key=lambda level: level.share,
+                  default=None)
+    maps = [_map_level(definition, level, f"map-{n}", touchpoints, widest, total, level is default)
+            for n, level in enumerate(levels)]
+    body = "\n".join([
+        _header(definition, summary),
+        _map_section(levels, maps, default, total),
+        _section("stage-funnel", "Stages: reached and dropped", _stage_funnel(tables["stage_kpis"])),
+        _section("feelings", "Feelings along the journey", _feelings(tables["feelings"])),
+        _section("touchpoints", "Touchpoints", _table("touchpoint_kpis", tables["touchpoint_kpis"], [
+            ("touchpoint", "touchpoint", _text), ("stage", "stage", _text), ("events", "events", _count),
+            ("journeys", "journeys", _count), ("exits", "exits", _count), ("exit_rate", "exit rate", _percent),
+            ("mean_score", "mean score", _score)])),
+        _section("variants", "Top variants", _variants(tables["variants"])),
+        _section("conformance", "Conformance to the assumed journey",
+                 _table("conformance", tables["conformance"], [
+                     ("journeys", "journeys", _count), ("conforming_journeys", "conforming", _count),
+                     ("conformance_rate", "conformance rate", _percent), ("fitness", "fitness", _ratio),
+                     ("precision", "precision", _ratio)])
+                 + (f'<p class="note">{html.escape(summary["model"]["note"])}</p>'
+                    if summary.get("model", {}).get("note") else "")),
+        _section("deviations", "Deviations", _deviations(tables["deviations"])),
+        _section("funnels", "Funnels", _funnels(tables["funnels"], definition)),
+        _section("run-summary", "The run", _run_summary(summary)),
+    ])
+    title = f"Journey map: {definition.name}"
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n"
+            f"<script>{SCRIPT}</script>\n</body>\n</html>\n")
+
+
+def _map_level(definition: Definition, level: MapLevel, key: str, touchpoints: dict[str, dict], widest: int,
+               total: int, selected: bool) -> str:
+    svg = _layout(_dot(definition, level, key, touchpoints, widest))
+    attributes = {"class": "map-level", "id": key, "data-share": repr(level.share),
+                  "data-minimum-journeys": level.minimum_journeys, "data-hidden-edges": level.hidden_edges,
+                  "data-hidden-touchpoints": len(level.hidden_touchpoints),
+                  "data-covered-journeys": level.covered_journeys,
+                  "data-coverage": repr(level.covered_journeys / total) if total else ""}
+    hidden = "" if selected else " hidden"
+    return f"<div{_attributes(attributes)}{hidden}>{svg}</div>"
+
+
+def _map_section(levels: list[MapLevel], maps: list[str], default: MapLevel | None, total: int) -> str:
+    if not levels:
+        return _section("map", "The journey map", '<p class="empty">No journeys were mined.</p>')
+    options = "".join(
+        f'<option value="map-{n}"{" selected" if level is default else ""}>'
+        + ("all transitions" if level.minimum_journeys <= 1 else
+           f"taken by ≥ {_percent(level.share, 1)} of journeys (≥ {level.minimum_journeys:,})") + "</option>"
+        for n, level in enumerate(levels))
+    legend = "".join(f'<span class="swatch" style="background:{colour}"></span>{kind} '
+                     for kind, colour in KIND_COLOURS.items())
+    controls = (f'<div class="controls"><label>Show transitions <select id="rare-threshold">{options}</select>'
+                f'</label> <span>covers <output id="coverage"></output> of {total:,} journeys '
+                f'(<output id="covered-journeys"></output> whole paths shown); '
+                f'<output id="hidden-edges"></output> transitions and <output id="hidden-touchpoints"></output> '
+                f'touchpoints hidden, through "other"</span> '
+                f'<button type="button" id="fit-map">actual size</button></div>'
+                f'<div class="legend">edges: {legend}· width by transitions · touchpoints: exit rate '
+                f'<span class="scale"></span> 0–100 %</div>')
+    return _section("map", "The journey map", controls + '<div class="map fit">' + "".join(maps) + "</div>")
+
+
+def _header(definition: Definition, summary: dict) -> str:
+    period = summary.get("period") or {}
+    since, until = period.get("since") or "the first event", period.get("until") or "the last event"
+    figures = [("journeys", summary["journeys"]), ("persons", summary["persons"]),
+               ("converted", summary["converted"])]
+    cells = "".join(f'<div class="figure"><span{_attributes({"data-key": key, "data-value": value})}>'
+                    f"{_count(value)}</span>{key}</div>" for key, value in figures)
+    return (f"<header><h1>{html.escape(definition.name)}: the observed journey</h1>"
+            f"<p>Journeys from {html.escape(str(since))} to {html.escape(str(until))}, mined from "
+            f"{html.escape(Path(summary.get('definition_file', '')).name)}; stages in the assumed order.</p>"
+            f'<div class="figures">{cells}</div></header>')
+
+
+def _stage_funnel(stages: list[dict]) -> str:
+    widest = max([row["journeys_reached"] for row in stages] + [1])
+    bars = "".join(
+        f'<div class="bar-row"><span class="bar-label">{html.escape(row["stage"])}</span>'
+        f'<span class="bar" style="width:{100 * row["journeys_reached"] / widest:.1f}%"></span>'
+        f'<span class="bar-value">{_count(row["journeys_reached"])} reached, '
+        f'{_count(row["journeys_dropped"])} dropped</span></div>' for row in stages)
+    return f'<div class="bars">{bars}</div>' + _table("stage_kpis", stages, [
+        ("stage", "stage", _text), ("journeys_reached", "journeys reached", _count),
+        ("journeys_dropped", "journeys dropped", _count), ("drop_off_rate", "drop-off rate", _percent),
+        ("median_s_to_reach", "median time to reach", _duration)])
+
+
+def _feelings(feelings: list[dict]) -> str:
+    """A curve of the stages' mean scores (-1 to 1) with a dot per scored touchpoint, and the table."""
+    if not any(row["scored_events"] for row in feelings):
+        return '<p class="empty">No scored events (surveys) among this journey\'s touchpoints.</p>'
+    stages = [row for row in feelings if row["touchpoint"] is None]
+    width, height, pad = 640, 220, 40
+    step = (width - 2 * pad) / max(len(stages) - 1, 1)
+
+    def x(stage_order: int) -> float:
+        return pad + step * stage_order
+
+    def y(score: float) -> float:
+        return pad / 2 + (1 - score) / 2 * (height - pad)
+
+    points = [(x(row["stage_order"]), y(row["mean_score"])) for row in stages if row["mean_score"] is not None]
+    marks = [f'<line x1="{pad}" x2="{width - pad}" y1="{y(0):.1f}" y2="{y(0):.1f}" class="axis"/>',
+             f'<text x="4" y="{y(1) + 4:.1f}">+1</text><text x="4" y="{y(0) + 4:.1f}">0</text>'
+             f'<text x="4" y="{y(-1) + 4:.1f}">−1</text>',
+             f'<polyline points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in points)}" class="curve"/>']
+    for row in stages:
+        marks.append(f'<text x="{x(row["stage_order"]):.1f}" y="{height - 2}" text-anchor="middle">'
+                     f'{html.escape(row["stage"])}</text>')
+    for row in feelings:
+        if row["mean_score"] is None:
+            continue
+        is_stage = row["touchpoint"] is None
+        circle = {"cx": f"{x(row['stage_order']):.1f}", "cy": f"{y(row['mean_score']):.1f}",
+                  "r": 6 if is_stage else 3.5, "class": "stage-score" if is_stage else "touchpoint-score",
+                  "data-stage": row["stage"], "data-touchpoint": row["touchpoint"], "data-value": row["mean_score"]}
+        marks.append(f"<circle{_attributes(circle)}>"
+                     f'<title>{html.escape(row["touchpoint"] or row["stage"])}: {_score(row["mean_score"])} '
+                     f'({row["scored_events"]:,} scored events)</title></circle>')
+    chart = (f'<svg id="feelings-curve" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             f'role="img" aria-label="mean score by stage">{"".join(marks)}</svg>')
+    return chart + _table("feelings", feelings, [
+        ("stage", "stage", _text), ("touchpoint", "touchpoint", _text), ("scored_events", "scored events", _count),
+        ("mean_score", "mean score (−1 to 1)", _score)])
+
+
+def _variants(variants: list[dict]) -> str:
+    shown = variants[:TOP_VARIANTS]
+    note = (f'<p class="note">The {len(shown):,} most common of {len(variants):,} variants; all are in '
+            "variants.csv.</p>") if len(variants) > len(shown) else ""
+    return note + _table("variants", shown, [
+        ("rank", "rank", _count), ("path", "path", _text), ("journeys", "journeys", _count),
+        ("share", "share", _percent), ("converted", "converted", _count),
+        ("conversion_rate", "conversion rate", _percent), ("conforms", "conforms", _yes_no)])
+
+
+def _deviations(deviations: list[dict]) -> str:
+    taken = [row for row in deviations if row["kind"] != "not_taken"]
+    not_taken = [row for row in deviations if row["kind"] == "not_taken"]
+    columns = [("source", "from", _text), ("target", "to", _text), ("kind", "kind", _text),
+               ("journeys", "journeys", _count), ("share", "share of journeys", _percent)]
+    shown = not_taken[:TOP_NOT_TAKEN]
+    more = (f" (the first {len(shown):,}; all are in deviations.csv)" if len(not_taken) > len(shown) else "")
+    return (_table("deviations", taken, columns, rows=range(len(taken)))
+            + f"<details><summary>{len(not_taken):,} assumed transitions nobody took{more}</summary>"
+            + _table("deviations", shown, columns, rows=range(len(taken), len(taken) + len(shown)))
+            + "</details>")
+
+
+def _funnels(funnels: list[dict], definition: Definition) -> str:
+    if not funnels:
+        return '<p class="empty">The definition has no funnels.</p>'
+    parts = []
+    orders = {funnel.name: funnel.order for funnel in definition.funnels}
+    for name in dict.fromkeys(row["funnel"] for row in funnels):
+        rows = [(i, row) for i, row in enumerate(funnels) if row["funnel"] == name]
+        first = rows[0][1]["persons"] or 1
+        bars = "".join(
+            f'<div class="bar-row"><span class="bar-label">{row["step"]}. {html.escape(row["step_name"])}</span>'
+            f'<span class="bar" style="width:{100 * row["persons"] / first:.1f}%"></span>'
+            f'<span class="bar-value">{_count(row["persons"])} persons</span></div>' for _, row in rows)
+        parts.append(f"<h3>{html.escape(name)} <small>({html.escape(orders.get(name, ''))})</small></h3>"
+                     f'<div class="bars">{bars}</div>' + _table("funnels", [row for _, row in rows], [
+                         ("step", "step", _count), ("step_name", "step name", _text), ("persons", "persons", _count),
+                         ("conversion_rate_from_start", "from start", _percent),
+                         ("conversion_rate_from_previous", "from previous", _percent),
+                         ("mean_s", "mean time from previous", _duration),
+                         ("median_s", "median time from previous", _duration)], rows=[i for i, _ in rows]))
+    return "".join(parts)
+
+
+def _run_summary(summary: dict) -> str:
+    figures = [("events.read", "events read", summary["events"]["read"]),
+               ("events.loaded", "loaded", summary["events"]["loaded"]),
+               ("events.duplicates", "duplicates", summary["events"]["duplicates"]),
+               ("events.quarantined", "quarantined", summary["events"]["quarantined"]),
+               ("in_scope", "in scope of the definition", summary["in_scope"]),
+               ("out_of_scope", "out of scope", summary["out_of_scope"]),
+               ("mapped", "mapped to a touchpoint", summary["mapped"]),
+               ("unmapped", "unmapped", summary["unmapped"]),
+               ("persons", "persons with a journey", summary["persons"]),
+               ("journeys", "journeys", summary["journeys"]),
+               ("converted", "converted", summary["converted"])]
+    listed = "".join(f"<dt>{html.escape(label)}</dt><dd{_attributes({'data-key': key, 'data-value': value})}>"
+                     f"{_count(value)}</dd>" for key, label, value in figures)
+    oversize = summary.get("oversize_components") or []
+    files = "".join(
+        "<tr>" + "".join(f"<td{_attributes({'data-key': key, 'data-value': f[key]})}>{html.escape(f[key])}</td>"
+                         for key in ("path", "source"))
+        + "".join(f"<td{_attributes({'data-key': key, 'data-value': f[key]})}{NUMBER}>{_count(f[key])}</td>"
+                  for key in ("read", "loaded", "duplicates", "quarantined")) + "</tr>"
+        for f in summary["files"])
+    timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in summary.get("timings_s", {}).items())
+    versions = ", ".join(f"{name} {version}" for name, version in summary.get("versions", {}).items())
+    return (f'<dl class="summary">{listed}</dl>'
+            f"<p>Oversize identity components kept apart: {len(oversize):,}"
+            + (f" ({', '.join(f'{n:,}' for n in oversize)} identifiers)" if oversize else "") + ".</p>"
+            + '<table id="files"><thead><tr><th>file</th><th>source</th><th>read</th><th>loaded</th>'
+              f"<th>duplicates</th><th>quarantined</th></tr></thead><tbody>{files}</tbody></table>"
+            + f'<p class="note">Timings: {html.escape(timings)}. Versions: {html.escape(versions)}.</p>')
+
+
+# --- cells --------------------------------------------------------------------------------------------
+
+def _table(csv_table: str, records: list[dict], columns: list[tuple], *,
+           rows: Iterable[int] | None = None) -> str:
+    """A table of rows of `<csv_table>.csv` (their numbers in `rows`, default 0, 1, ...): each cell names
+    its column and carries its exact value."""
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in columns)
+    body = "".join(
+        f'<tr data-row="{number}">' + "".join(
+            f"<td{_attributes({'data-column': column, 'data-value': record[column]})}"
+            f"{'' if format_ is _text else NUMBER}>{format_(record[column])}</td>"
+            for column, _, format_ in columns) + "</tr>"
+        for number, record in zip(range(len(records)) if rows is None else rows, records))
+    return f'<table data-csv="{csv_table}.csv"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _section(key: str, title: str, content: str) -> str:
+    return f'<section id="{key}"><h2>{html.escape(title)}</h2>{content}</section>'
+
+
+def _attributes(values: dict) -> str:
+    """HTML attributes; a value is written exactly (floats as their shortest round-trip text)."""
+    return "".join(f' {name}="{html.escape(_exact(value))}"' for name, value in values.items())
+
+
+def _exact(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _text(value: str | None) -> str:
+    return "" if value is None else html.escape(value)
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def _percent(value: float | None, digits: int = 1) -> str:
+    return "" if value is None else f"{100 * value:.{digits}f} %"
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def _score(value: float | None) -> str:
+    return "" if value is None else f"{value:+.2f}"
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def _duration(seconds: float | None) -> str:
+    """Seconds as a person reads them: 45.2 s, 12.5 min, 5.1 h, 3.2 d."""
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 1.5 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.1f} s"
+
+
+STYLE = """
+:root { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2733; }
+body { margin: 0 auto; max-width: 1400px; padding: 16px 24px 48px; background: #fff; }
+h1 { font-size: 1.5rem; margin: 0 0 4px; } h2 { font-size: 1.15rem; margin: 32px 0 8px; }
+h3 { font-size: 1rem; margin: 16px 0 4px; } small, .note, .empty { color: #5b6670; }
+.figures { display: flex; gap: 24px; margin-top: 8px; }
+.figure span { display: block; font-size: 1.6rem; font-weight: 600; }
+.controls { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; margin-bottom: 6px; }
+.legend { font-size: 0.85rem; color: #5b6670; margin-bottom: 6px; }
+.swatch { display: inline-block; width: 18px; height: 4px; margin: 0 4px 2px 8px; vertical-align: middle; }
+.scale { display: inline-block; width: 80px; height: 10px; vertical-align: middle;
+         background: linear-gradient(to right, #ffffff, #cb181d); border: 1px solid #d5dbe1; }
+.map { border: 1px solid #d5dbe1; border-radius: 6px; overflow: auto; max-height: 80vh; }
+.map.fit svg { width: 100%; height: auto; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 6px 0; }
+th, td { padding: 3px 8px; border-bottom: 1px solid #e6eaee; text-align: left; vertical-align: top; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.bars { max-width: 760px; }
+.bar-row { display: grid; grid-template-columns: 200px 1fr 220px; gap: 8px; align-items: center; margin: 2px 0; }
+.bar { display: block; height: 14px; background: #2c7fb8; border-radius: 2px; }
+.bar-value { font-size: 0.85rem; font-variant-numeric: tabular-nums; }
+dl.summary { display: grid; grid-template-columns: max-content max-content; gap: 2px 16px; }
+dl.summary dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
+#feelings-curve { max-width: 100%; height: auto; font-size: 11px; }
+#feelings-curve .axis { stroke: #d5dbe1; } #feelings-curve .curve { fill: none; stroke: #2c7fb8; stroke-width: 2; }
+#feelings-curve .stage-score { fill: #2c7fb8; } #feelings-curve .touchpoint-score { fill: #e08214; }
+"""
+
+# Switches the map level the control names and prints what it covers; toggles fit-to-width.
+SCRIPT = """
+(function () {
+  var select = document.getElementById("rare-threshold");
+  if (!select) { return; }
+  var percent = function (x) { return (100 * x).toFixed(1) + " %"; };
+  var show = function () {
+    document.querySelectorAll(".map-level").forEach(function (level) {
+      level.hidden = level.id !== select.value;
+    });
+    var level = document.getElementById(select.value);
+    var coverage = document.getElementById("coverage");
+    coverage.value = percent(Number(level.dataset.coverage));
+    coverage.dataset.value = level.dataset.coverage;
+    document.getElementById("covered-journeys").value = Number(level.dataset.coveredJourneys).toLocaleString("en");
+    document.getElementById("hidden-edges").value = level.dataset.hiddenEdges;
+    document.getElementById("hidden-touchpoints").value = level.dataset.hiddenTouchpoints;
+  };
+  select.addEventListener("change", show);
+  var fit = document.getElementById("fit-map");
+  fit.addEventListener("click", function () {
+    var map = document.querySelector(".map");
+    map.classList.toggle("fit");
+    fit.textContent = map.classList.contains("fit") ? "actual size" : "fit to width";
+  });
+  show();
+})();
+"""

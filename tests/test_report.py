@@ -1,0 +1,294 @@
+"""report.html opened in a real browser (Debian's headless Chromium, driven by Playwright): it loads from
+disk with no network request and no console error, every section renders, every number in the page
+equals the CSV files and summary.json, the map's counts add up, and the rare-edge control changes
+what is shown and the coverage it prints (worked out here from journeys.parquet and transitions.csv).
+"""
+
+import csv
+import io
+import json
+import math
+import random
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from journey_mining import analysis, report
+
+pytestmark = pytest.mark.slow  # mines the sample data and starts a browser
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make setup` installs it
+# Without the background-networking flags Chromium phones home at start, which a closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+SECTIONS = ("map", "stage-funnel", "feelings", "touchpoints", "variants", "conformance", "deviations", "funnels",
+            "run-summary")
+
+
+@pytest.fixture(scope="module")
+def mined(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    definitions = REPOSITORY / "data_samples" / "definitions"
+    analysis.mine_landing(REPOSITORY / "data_samples" / "landing",
+                          [definitions / "purchase.yaml", definitions / "service.yaml"], out, out / "journeys.duckdb")
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make setup` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Opened:
+    """A report open in a browser page, with what the page logged and asked for."""
+
+    def __init__(self, browser, path: Path):
+        self.path = path
+        self.errors, self.requests = [], []
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.goto(path.as_uri(), wait_until="load")
+
+    def level(self) -> dict:
+        """The map level shown: its data attributes, edges (source, target, count, kind) and nodes."""
+        return self.page.evaluate("""() => {
+            const level = document.querySelector(".map-level:not([hidden])");
+            const edges = [...level.querySelectorAll("g.edge")].map(g => ({
+                title: g.querySelector("title").textContent,
+                count: g.querySelector("text").textContent,
+                kind: [...g.classList].find(c => c.startsWith("kind-")).slice(5)}));
+            const nodes = [...level.querySelectorAll("g.node")].map(g => ({
+                name: g.querySelector("title").textContent,
+                label: [...g.querySelectorAll("text")].map(t => t.textContent)}));
+            return {id: level.id, data: {...level.dataset}, edges, nodes,
+                    coverage: document.getElementById("coverage").dataset.value,
+                    coverage_text: document.getElementById("coverage").value,
+                    hidden_edges: document.getElementById("hidden-edges").value};
+        }""")
+
+    def close(self):
+        self.page.close()
+
+
+@pytest.fixture(scope="module")
+def purchase(browser, mined):
+    opened = Opened(browser, mined / "purchase" / "report.html")
+    yield opened
+    opened.close()
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def covered(folder: Path, minimum: int) -> int:
+    """Journeys whose every transition ((start) and (end) included) was taken by >= `minimum` journeys."""
+    taken = {(row["source"], row["target"]): int(row["journeys"]) for row in read_csv(folder / "transitions.csv")}
+    paths = pq.read_table(folder / "journeys.parquet", columns=["path"]).column("path").to_pylist()
+    count = 0
+    for path in paths:
+        steps = ["(start)", *path.split(" > "), "(end)"]
+        count += all(taken[edge] >= minimum for edge in zip(steps, steps[1:]))
+    return count
+
+
+def test_map_levels_route_what_they_hide_through_other_worked_by_hand():
+    # Journeys: 3 x A > B, 1 x A (2 distinct paths); A -> (end) and (start) -> A
+    transitions = [
+        {"source": "(start)", "target": "A", "transitions": 4, "journeys": 4, "kind": "expected"},
+        {"source": "A", "target": "B", "transitions": 3, "journeys": 3, "kind": "expected"},
+        {"source": "B", "target": "(end)", "transitions": 3, "journeys": 3, "kind": "expected"},
+        {"source": "A", "target": "(end)", "transitions": 1, "journeys": 1, "kind": "expected"}]
+    rarest = [(1, 1), (3, 3)]  # the A journey's rarest edge is A -> (end) (1 journey); the others' 3
+    levels = report.map_levels(transitions, 4, rarest)
+    # 0 % shows all; 0.1 % .. 10 % of 4 journeys is at least 1 journey: the same edges; none left out
+    assert [(level.minimum_journeys, level.hidden_edges, level.covered_journeys) for level in levels] == [(0, 0, 4)]
+    levels = report.map_levels(transitions, 40, [(1, 1), (3, 3)])  # as if 40 journeys: 10 % is 4
+    by_minimum = {level.minimum_journeys: level for level in levels}
+    assert sorted(by_minimum) == [0, 2, 4]
+    two = by_minimum[2]  # hides A -> (end): A sends 1 step to other, other sends 1 to (end)
+    assert (two.hidden_edges, two.covered_journeys, two.hidden_touchpoints) == (1, 3, ())
+    assert {(e.source, e.target, e.transitions) for e in two.edges if e.kind == "other"} == {
+        ("A", "(other)", 1), ("(other)", "(end)", 1)}
+    four = by_minimum[4]  # only (start) -> A (4 journeys) is left; B is hidden inside other
+    assert (four.hidden_edges, four.covered_journeys, four.hidden_touchpoints) == (3, 0, ("B",))
+    assert {(e.source, e.target, e.transitions) for e in four.edges if e.kind == "other"} == {
+        ("A", "(other)", 4), ("(other)", "(end)", 4)}
+
+
+def test_the_report_loads_from_disk_with_no_request_and_no_error_and_every_section_renders(purchase, tmp_path):
+    assert purchase.errors == []
+    assert purchase.requests == [purchase.path.as_uri()]  # scripts, styles and map are inline
+    for section in SECTIONS:
+        box = purchase.page.locator(f"#{section}").bounding_box()
+        assert box and box["height"] > 40, section
+    shot = Image.open(io.BytesIO(purchase.page.locator("#map").screenshot())).convert("RGB")
+    colours = shot.getcolors(maxcolors=1 << 20)
+    inked = sum(count for count, colour in colours if colour != (255, 255, 255)) / (shot.width * shot.height)
+    assert shot.width > 800 and shot.height > 400 and len(colours) > 50 and inked > 0.05  # a drawn map, not blank
+
+
+@pytest.mark.parametrize("journey", ["purchase", "service"])
+def test_every_number_in_the_tables_is_the_one_in_the_csv_files(browser, mined, journey):
+    folder = mined / journey
+    opened = Opened(browser, folder / "report.html")
+    cells = opened.page.evaluate("""() => [...document.querySelectorAll("table[data-csv] tr[data-row] td")]
+        .map(td => [td.closest("table").dataset.csv, Number(td.parentElement.dataset.row), td.dataset.column,
+                    td.dataset.value, td.textContent])""")
+    opened.close()
+    assert opened.errors == []
+    csvs = {name: read_csv(folder / name) for name in {cell[0] for cell in cells}}
+    shown = {}
+    for name, row, column, value, text in cells:
+        expected = csvs[name][row][column]
+        shown.setdefault(name, set()).add(row)
+        if expected == "" or not _number(expected):
+            assert value == expected.removeprefix("'"), (name, row, column)  # the page shows text unquoted
+            continue
+        assert float(value) == float(expected), (name, row, column)
+        if "rate" in column or column == "share":
+            assert text == f"{100 * float(expected):.1f} %"
+        elif expected.lstrip("-").isdigit() and not column.endswith(("_s", "_s_to_reach")):  # durations read as text
+            assert text.replace(",", "") == expected
+    every_row = ("stage_kpis.csv", "touchpoint_kpis.csv", "conformance.csv", "funnels.csv")
+    for name in every_row:
+        assert shown[name] == set(range(len(read_csv(folder / name)))), name
+    assert len(shown["variants.csv"]) == min(report.TOP_VARIANTS, len(read_csv(folder / "variants.csv")))
+
+
+def test_the_headline_and_the_run_summary_are_summary_json(purchase, mined):
+    summary = json.loads((mined / "purchase" / "summary.json").read_text(encoding="utf-8"))
+    figures = purchase.page.evaluate("""() => [...document.querySelectorAll("[data-key]")]
+        .map(e => [e.dataset.key, e.dataset.value, e.textContent])""")
+    files = [f for f in figures if f[0] in ("path", "source", "read", "loaded", "duplicates", "quarantined")]
+    assert len(files) == 6 * len(summary["files"])
+    for key, value, text in figures:
+        if key in ("path", "source", "read", "loaded", "duplicates", "quarantined"):
+            continue
+        expected = summary[key] if "." not in key else summary[key.split(".")[0]][key.split(".")[1]]
+        assert (int(value), text.replace(",", "")) == (expected, str(expected)), key
+    listed = [dict(zip(("path", "source", "read", "loaded", "duplicates", "quarantined"),
+                       [f[1] for f in files[i:i + 6]])) for i in range(0, len(files), 6)]
+    assert listed == [{key: str(value) for key, value in f.items()} for f in summary["files"]]
+
+
+def test_the_maps_counts_are_the_transitions_and_add_up_at_every_touchpoint(purchase, mined):
+    folder = mined / "purchase"
+    transitions = {(row["source"], row["target"]): row for row in read_csv(folder / "transitions.csv")}
+    touchpoints = {row["touchpoint"]: row for row in read_csv(folder / "touchpoint_kpis.csv")}
+    level = purchase.level()
+    minimum = int(level["data"]["minimumJourneys"])
+    steps_in, steps_out = {}, {}
+    for edge in level["edges"]:
+        source, target = edge["title"].split("->")
+        count = int(edge["count"].replace(",", ""))
+        if edge["kind"] != "other":
+            row = transitions[(source, target)]
+            assert (count, edge["kind"]) == (int(row["transitions"]), row["kind"])
+            assert int(row["journeys"]) >= minimum
+        steps_out[source] = steps_out.get(source, 0) + count
+        steps_in[target] = steps_in.get(target, 0) + count
+    journeys = len(pq.read_table(folder / "journeys.parquet"))
+    assert steps_out.pop("(start)") == steps_in.pop("(end)") == journeys
+    assert steps_in == steps_out  # every touchpoint, and "other": as many steps in as out
+    hidden = [row for row in transitions.values() if int(row["journeys"]) < minimum]
+    assert int(level["data"]["hiddenEdges"]) == len(hidden) > 0 and "(other)" in steps_in
+    assert steps_in["(other)"] == sum(int(row["transitions"]) for row in hidden if row["source"] in steps_out)
+    for node in level["nodes"]:
+        if node["name"] in touchpoints:
+            assert node["label"][1] == f"{int(touchpoints[node['name']]['journeys']):,} journeys"
+
+
+def test_the_rare_edge_control_changes_the_map_and_the_coverage_it_prints(purchase, mined):
+    folder = mined / "purchase"
+    journeys = len(pq.read_table(folder / "journeys.parquet"))
+    options = purchase.page.eval_on_selector_all("#rare-threshold option", "os => os.map(o => o.value)")
+    assert len(options) >= 3
+    seen = []
+    for option in options:
+        purchase.page.select_option("#rare-threshold", option)
+        level = purchase.level()
+        assert level["id"] == option
+        minimum = int(level["data"]["minimumJourneys"])
+        assert minimum == math.ceil(float(level["data"]["share"]) * journeys)
+        expected = covered(folder, minimum)
+        assert float(level["coverage"]) == expected / journeys
+        assert level["coverage_text"] == f"{100 * expected / journeys:.1f} %"
+        seen.append((minimum, len(level["edges"]), expected))
+    assert purchase.errors == []
+    minimums, _, coverages = zip(*seen)
+    assert list(minimums) == sorted(minimums) and coverages[0] == journeys and coverages[-1] < journeys
+    assert len({edges for _, edges, _ in seen}) > 1  # each level shows another map
+
+
+def test_a_map_of_200_touchpoints_stays_light_and_responsive(browser, tmp_path, capsys):
+    """Ten stages of twenty touchpoints, 3,000 persons wandering among them: the report leaves out the
+    levels too dense to read, and the page loads and switches levels quickly (printed, not asserted)."""
+    out = _wide_journeys(tmp_path)
+    path = out / "wide" / "report.html"
+    started = time.perf_counter()
+    opened = Opened(browser, path)
+    loaded = time.perf_counter() - started
+    options = opened.page.eval_on_selector_all("#rare-threshold option", "os => os.map(o => o.value)")
+    started = time.perf_counter()
+    edges = []
+    for option in options:
+        opened.page.select_option("#rare-threshold", option)
+        level = opened.level()
+        assert level["id"] == option
+        edges.append(sum(edge["kind"] != "other" for edge in level["edges"]))
+    switched = (time.perf_counter() - started) / len(options)
+    assert opened.errors == [] and opened.requests == [path.as_uri()]
+    opened.close()
+    with capsys.disabled():
+        print(f"\n200 touchpoints: report.html {path.stat().st_size / 1e6:.1f} MB, map levels showing {edges} "
+              f"transitions, loaded in {loaded:.2f} s, {switched * 1000:.0f} ms per level switch (with reading "
+              "the level back)")
+    assert max(edges) <= report.MAX_MAP_EDGES
+
+
+def _wide_journeys(folder: Path) -> Path:
+    stages, per_stage = 10, 20
+    lines = ["name: wide", "stages:"]
+    for stage in range(stages):
+        lines += [f"  - name: Stage {stage}", "    touchpoints:"]
+        lines += [f"      - {{name: 'TP {stage}-{n}', match: {{event: tp_{stage}_{n}}}"
+                  + (", goal: true}" if (stage, n) == (stages - 1, 0) else "}") for n in range(per_stage)]
+    landing = folder / "landing" / "2026-10-01" / "clickstream"
+    landing.mkdir(parents=True)
+    rnd = random.Random(3)
+    rows = []
+    for person in range(3000):
+        stage, at = 0, datetime(2026, 9, 1, tzinfo=timezone.utc) + timedelta(minutes=rnd.randrange(10_000))
+        for step in range(rnd.randint(2, 12)):
+            stage = max(0, min(stages - 1, stage + rnd.choice([0, 1, 1, 1, 2, -1])))
+            at += timedelta(minutes=rnd.randint(1, 300))
+            rows.append({"event_id": f"{person}-{step}", "anonymous_id": f"a{person}", "timestamp": at.isoformat(),
+                         "event": f"tp_{stage}_{min(per_stage - 1, int(rnd.expovariate(0.25)))}"})
+    (landing / "events.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    (folder / "wide.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    analysis.mine_landing(folder / "landing", [folder / "wide.yaml"], folder / "out", folder / "journeys.duckdb")
+    return folder / "out"
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text not in ("nan", "inf", "-inf")

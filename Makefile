@@ -29,6 +29,13 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
+# The README's picture of the map: the demo's purchase journey in headless Chromium (run `make demo` first).
+CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+	--disable-component-update --disable-sync --hide-scrollbars
+docs/journey-map.png: journeys_out/purchase/report.html
+	chromium $(CHROMIUM_FLAGS) --user-data-dir=$$(mktemp -d) --window-size=1400,1120 --screenshot=$(CURDIR)/$@ \
+		file://$(CURDIR)/$< 2>/dev/null
+
 dagster: setup
 	mkdir -p journeys_out/dagster_home
 	cp -n pipelines/dagster.yaml journeys_out/dagster_home/dagster.yaml 2>/dev/null || true

@@ -161,15 +161,15 @@ def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[st
     for before, after in zip(anchors, anchors[1:]):  # keeps the stages in their assumed order
         lines.append(f"  {_quote(before)} -> {_quote(after)} [style=invis, weight=20];")
     for n, edge in enumerate(level.edges):
-        backward = edge.kind in ("backward", "other")
-        lines.append(
-            f"  {_quote(edge.source)} -> {_quote(edge.target)} [id=\"{key}-edge-{n}\", "
-            f'class="transition kind-{edge.kind}", xlabel="{edge.transitions:,}", '
-            f'penwidth={1 + 7 * edge.transitions / widest:.2f}, color="{KIND_COLOURS[edge.kind]}", '
-            f'fontcolor="{KIND_COLOURS[edge.kind]}"'
-            + (", style=dashed, penwidth=1, arrowsize=0.4" if edge.kind == "other" else "")
-            + (", constraint=false" if backward else "")
-            + "];")
+        colour = KIND_COLOURS[edge.kind]
+        # Width by count; what goes through "other" is drawn thin and dashed, and like backward moves
+        # it does not pull the layout (so the stages keep their order).
+        style = (", style=dashed, penwidth=1, arrowsize=0.4, constraint=false" if edge.kind == "other" else
+                 f", penwidth={1 + 7 * edge.transitions / widest:.2f}"
+                 + (", constraint=false" if edge.kind == "backward" else ""))
+        lines.append(f'  {_quote(edge.source)} -> {_quote(edge.target)} [id="{key}-edge-{n}", '
+                     f'class="transition kind-{edge.kind}", xlabel="{edge.transitions:,}", color="{colour}", '
+                     f'fontcolor="{colour}"{style}];')
     lines.append("}")
     return "\n".join(lines)
 

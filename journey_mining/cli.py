@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     mine.add_argument("--out", default="journeys_out", help="output folder (default journeys_out/)")
     mine.add_argument("--since", type=date.fromisoformat, help="first day analysed (UTC, inclusive)")
     mine.add_argument("--until", type=date.fromisoformat, help="last day analysed (UTC, inclusive)")
+    mine.add_argument("--full", action="store_true",
+                      help="mine every person again (default: only those touched since the latest run)")
     mine.set_defaults(run=_mine)
 
     demo = commands.add_parser("demo", parents=[common],
@@ -112,7 +114,8 @@ def _mine(args: argparse.Namespace) -> int:
     try:
         for journey in definitions:
             _progress(f"mining {journey.name} ({journey.path})")
-            summary = run.mine_definition(con, journey, Path(args.out), since=args.since, until=args.until)
+            summary = run.mine_definition(con, journey, Path(args.out), since=args.since, until=args.until,
+                                          full=args.full)
             print(f"{journey.name}: {summary['journeys']} journeys of {summary['persons']} persons, "
                   f"{summary['converted']} converted -> {Path(args.out) / journey.name}")
     finally:

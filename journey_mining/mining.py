@@ -1,7 +1,14 @@
 """Mining one journey definition: map events to touchpoints, cut journeys, compute every table of
 SPEC sections 4 and 5 in DuckDB, and replace the definition's rows of the output tables at once.
+
+Mining is per person, then summed: a person's journeys, path steps, touchpoint counts, funnel steps
+and event counts depend on that person's events only and are kept (the person tables). The tables of
+SPEC section 5 are then summed from the person tables of everyone, every run. So a nightly run mines
+again only the persons touched since the definition's latest run (persons with newly loaded events,
+and persons whose identifiers moved), and its result equals a full run's.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -11,11 +18,15 @@ import pyarrow as pa
 from journey_mining import sql, touchpoints
 from journey_mining.definition import Definition
 
-# Output tables in the order they are built (touchpoint_kpis reads feelings; variants and deviations read
-# journeys; mining_runs all).
-MINED_TABLES = ("journeys", "path_steps", "stage_kpis", "feelings", "touchpoint_kpis", "transitions", "variants",
-                "deviations", "funnels", "mining_runs")
-# Work tables, in order, from the classified events to what the output tables read.
+# Rows per person, kept between runs: a run replaces the rows of the persons it mines again.
+PERSON_TABLES = ("journeys", "path_steps", "journey_touchpoints", "funnel_persons", "mined_persons")
+# Summed from the person tables over everyone, every run, in this order (touchpoint_kpis reads feelings;
+# variants and deviations read journeys; mining_runs all).
+SUMMED_TABLES = ("stage_kpis", "feelings", "touchpoint_kpis", "transitions", "variants", "deviations", "funnels",
+                 "mining_runs")
+# What the latest run saw, for the next run to find the touched persons.
+STATE_TABLES = ("mining_state", "mined_identities")
+# Work tables, in order, from the classified events of the persons mined to the person tables.
 WORK_TABLES = ("int_journey_events", "int_journey_steps", "int_journey_transitions", "stg_funnel_choice",
                "stg_funnel_next", "int_funnel_events", "int_funnel_progress_ordered", "int_funnel_progress_any")
 
@@ -39,29 +50,64 @@ class EventCounts:
 
 
 def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date | None = None,
-         until: date | None = None) -> EventCounts:
-    """Mine `definition` over events from `since` (inclusive) to `until` (inclusive), both UTC days."""
-    parameters = {"definition": definition.name, "since": since, "until": until}
+         until: date | None = None, full: bool = False) -> EventCounts:
+    """Mine `definition` over events from `since` (inclusive) to `until` (inclusive), both UTC days.
+
+    Mines again only the persons touched since the definition's latest run, unless `full` is asked
+    for or there is no comparable run (none yet, another definition file, another period).
+    """
+    name = definition.name
+    fingerprint = hashlib.sha256(definition.path.read_bytes()).hexdigest()
     con.begin()
     try:
-        for table in MINED_TABLES + ("conformance",):
+        for table in PERSON_TABLES + SUMMED_TABLES + STATE_TABLES + ("conformance",):
             sql.run(con, "schema_" + table)
         _load_definition(con, definition)
-        _classify(con, definition, since, until)
+        latest = None if full else sql.one(
+            con, "select coalesce(last_file_id, 0) from mining_state where definition = ? and definition_sha256 = ? "
+                 "and since is not distinct from ? and until is not distinct from ?", [name, fingerprint, since, until])
+        remined = _forget_touched_persons(con, name, last_file_id=latest[0] if latest else None)
+        _classify(con, definition, since, until, everyone=remined is None)
         cut = {"inactivity_s": definition.cut.inactivity_s, "end_on_goal": definition.cut.end_on_goal,
                "collapse_repeats": definition.cut.collapse_repeats}
-        for name in WORK_TABLES:
-            sql.run(con, name, {"int_journey_events": cut, "int_journey_steps": {"definition": definition.name}
-                                }.get(name))
-        for table in MINED_TABLES:
-            sql.run_template(con, "delete_definition_rows", {"table": table}, {"definition": definition.name})
-            sql.run(con, table, parameters if table == "mining_runs" else {"definition": definition.name})
-        counts = event_counts(con, definition.name)
+        for work in WORK_TABLES:
+            sql.run(con, work, {"int_journey_events": cut, "int_journey_steps": {"definition": name}}.get(work))
+        for table in PERSON_TABLES:
+            sql.run(con, table, {"definition": name})
+        sql.run(con, "int_mined_steps", {"definition": name})  # everyone's steps, for the sums
+        sql.run(con, "int_journey_transitions")
+        for table in SUMMED_TABLES:
+            sql.run_template(con, "delete_definition_rows", {"table": table}, {"definition": name})
+            sql.run(con, table, {"definition": name, **({"since": since, "until": until} if table == "mining_runs"
+                                                         else {})})
+        for table in STATE_TABLES:
+            sql.run_template(con, "delete_definition_rows", {"table": table}, {"definition": name})
+        sql.run(con, "mining_state", {"definition": name, "definition_sha256": fingerprint, "since": since,
+                                      "until": until, "remined_persons": remined})
+        sql.run(con, "mined_identities", {"definition": name})
+        counts = event_counts(con, name)
         con.commit()
     except BaseException:
         con.rollback()
         raise
     return counts
+
+
+def _forget_touched_persons(con: duckdb.DuckDBPyConnection, definition: str, *, last_file_id: int | None) -> int | None:
+    """Remove the person-table rows of the persons this run mines again (listed in `touched_persons`): those
+    touched since file `last_file_id`, or everyone when it is None. Their number; None for everyone."""
+    parameters = {"definition": definition}
+    if last_file_id is None:
+        con.execute("create or replace temp table touched_persons (person_id varchar)").fetchall()
+        for table in PERSON_TABLES:
+            sql.run_template(con, "delete_definition_rows", {"table": table}, parameters)
+        return None
+    sql.run(con, "int_touched_persons", {**parameters, "last_file_id": last_file_id})
+    sql.run(con, "delete_touched_steps", parameters)  # by journey: before the journeys go
+    for table in PERSON_TABLES:
+        if table != "path_steps":
+            sql.run_template(con, "delete_touched_rows", {"table": table}, parameters)
+    return sql.one(con, "select count(*) from touched_persons")[0]
 
 
 def _load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
@@ -100,7 +146,7 @@ def _load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> 
 
 
 def _classify(con: duckdb.DuckDBPyConnection, definition: Definition, since: date | None,
-              until: date | None) -> None:
+              until: date | None, *, everyone: bool) -> None:
     bound = touchpoints.Parameters("match_")
     scope = touchpoints.match_predicate(definition.scope, bound) if definition.scope else "true"
     fragments = {"scope": scope, "touchpoint": touchpoints.touchpoint_case(definition, bound)}
@@ -108,7 +154,7 @@ def _classify(con: duckdb.DuckDBPyConnection, definition: Definition, since: dat
         "since": datetime.combine(since, time(), timezone.utc) if since else None,
         "until": datetime.combine(until + timedelta(days=1), time(), timezone.utc) if until else None,
     }
-    sql.run_template(con, "int_classified_events", fragments, {**period, **bound.values})
+    sql.run_template(con, "int_classified_events", fragments, {**period, **bound.values, "everyone": everyone})
 
 
 def event_counts(con: duckdb.DuckDBPyConnection, definition: str) -> EventCounts:
@@ -116,6 +162,11 @@ def event_counts(con: duckdb.DuckDBPyConnection, definition: str) -> EventCounts
     row = sql.one(con, "select in_scope, out_of_scope, mapped, unmapped, persons, journeys, converted "
                        "from mining_runs where definition = ?", [definition])
     return EventCounts(*row)
+
+
+def remined_persons(con: duckdb.DuckDBPyConnection, definition: str) -> int | None:
+    """The persons the definition's latest run mined again; None when it mined everyone."""
+    return sql.one(con, "select remined_persons from mining_state where definition = ?", [definition])[0]
 
 
 def record_conformance(con: duckdb.DuckDBPyConnection, definition: str, fitness: float | None,

@@ -16,11 +16,11 @@ VERSIONED = ("journey-mining", "duckdb", "pm4py", "pandas", "pyarrow", "networkx
 
 
 def mine_definition(con: duckdb.DuckDBPyConnection, definition: Definition, out: Path, *,
-                    since: date | None = None, until: date | None = None) -> dict:
+                    since: date | None = None, until: date | None = None, full: bool = False) -> dict:
     """All four steps into `out/<definition name>/`; the run summary (also written as summary.json)."""
     timings = {}
     started = time.perf_counter()
-    mining.mine(con, definition, since=since, until=until)
+    mining.mine(con, definition, since=since, until=until, full=full)
     timings["mine"] = time.perf_counter() - started
     started = time.perf_counter()
     conform(con, definition)

@@ -41,10 +41,12 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
     # One multi-asset, since mine() replaces all of the definition's tables in one transaction:
     # separate assets could only pretend to be computed (or fail) one by one.
     @multi_asset(name=f"mine_{group}", specs=specs,
-                 description=f"Mines the journey definition {definition.path} over every loaded event.")
+                 description=f"Mines the journey definition {definition.path} over every loaded event: again "
+                             "for the persons touched since its latest run, then sums everyone's journeys.")
     def mine(database: JourneysDatabase):
         with database.connection() as con:
             counts = mining.mine(con, definition)
+            remined = mining.remined_persons(con, name)
             rows = checks.mined_rows(con, name)
             previews = {table: checks.first_rows(con, name, table)
                         for table in MINED_ASSETS if table not in UNPREVIEWED}
@@ -52,6 +54,7 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
             metadata = {"dagster/row_count": rows[table]}
             if table == "journeys":
                 metadata.update(_journey_counts(counts))
+                metadata["persons mined again"] = "everyone (a full run)" if remined is None else remined
             elif table in previews:
                 metadata["preview"] = MetadataValue.md(_markdown(previews[table]))
             yield MaterializeResult(asset_key=key(table), metadata=metadata)

@@ -2,9 +2,7 @@
 -- least that far, the conversion rates, and the seconds from the previous step.
 insert into funnels
 with progress as (
-    select funnel, person_id, step_times from funnel_progress_ordered
-    union all
-    select funnel, person_id, step_times from funnel_progress_any
+    select funnel, person_id, step_times from funnel_persons where definition = $definition
 ),
 
 steps as (
@@ -16,7 +14,9 @@ reached as (
         s.funnel,
         s.step,
         count(*) as persons,
-        avg((p.step_times[s.step] - p.step_times[s.step - 1]) / 1e6) filter (where s.step > 1) as mean_s,
+        -- summed in whole microseconds, so the mean does not depend on the order persons are added in
+        sum(p.step_times[s.step] - p.step_times[s.step - 1]) filter (where s.step > 1)::double
+            / count(*) filter (where s.step > 1) / 1e6 as mean_s,
         median((p.step_times[s.step] - p.step_times[s.step - 1]) / 1e6) filter (where s.step > 1) as median_s
     from progress as p
     join steps as s on s.funnel = p.funnel and len(p.step_times) >= s.step

@@ -1,5 +1,6 @@
--- One row per event of the analysed period: whether it is in the definition's scope and, if so,
--- the index of the first touchpoint (in file order) it matches; null when it matches none.
+-- One row per event of the analysed period of the persons mined in this run (everyone, or the
+-- touched persons): whether it is in the definition's scope and, if so, the index of the first
+-- touchpoint (in file order) it matches; null when it matches none.
 -- {{scope}} and {{touchpoint}} are predicates built from the validated definition, values bound.
 create or replace temp table classified_events as
 with period as (
@@ -7,6 +8,7 @@ with period as (
     from person_events
     where ($since is null or occurred_at >= $since)
       and ($until is null or occurred_at < $until)
+      and ($everyone or person_id in (select person_id from touched_persons))
 ),
 
 final as (

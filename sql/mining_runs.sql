@@ -2,11 +2,12 @@
 insert into mining_runs
 with events as (
     select
-        count(*) filter (where in_scope) as in_scope,
-        count(*) filter (where not in_scope) as out_of_scope,
-        count(*) filter (where touchpoint_index is not null) as mapped,
-        count(*) filter (where in_scope and touchpoint_index is null) as unmapped
-    from classified_events
+        coalesce(sum(in_scope), 0)::bigint as in_scope,
+        coalesce(sum(out_of_scope), 0)::bigint as out_of_scope,
+        coalesce(sum(mapped), 0)::bigint as mapped,
+        coalesce(sum(unmapped), 0)::bigint as unmapped
+    from mined_persons
+    where definition = $definition
 ),
 
 mined as (

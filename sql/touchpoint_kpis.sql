@@ -2,9 +2,11 @@
 -- mean_score is the touchpoint's row of feelings (written just before).
 insert into touchpoint_kpis
 with per_event as (
-    select touchpoint_index, count(*) as events
-    from journey_events
-    group by touchpoint_index
+    select t.touchpoint_index, sum(j.events) as events
+    from journey_touchpoints as j
+    join definition_touchpoints as t using (touchpoint)
+    where j.definition = $definition
+    group by t.touchpoint_index
 ),
 
 journey_facts as (

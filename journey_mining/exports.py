@@ -47,11 +47,21 @@ def write_summary(path: Path, summary: dict) -> None:
     path.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+XES_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1849-2016" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">
+<extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>
+<extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>
+"""
+XES_BATCH_ROWS = 50_000
+
+
 def write_xes(con: duckdb.DuckDBPyConnection, definition: str, path: Path) -> None:
     """The journeys as an XES event log (case = journey, activity = touchpoint, one event per path step),
-    for Disco, ProM, Celonis or Apromore."""
-    from journey_mining.process_model import ACTIVITY, CASE, TIME, write_event_log
-
-    steps = sql.arrow(con, "export_xes_steps", {"definition": definition}).to_pandas()
-    steps = steps.rename(columns={"journey_id": CASE, "touchpoint": ACTIVITY, "step_at": TIME})
-    write_event_log(steps, path)
+    for Disco, ProM, Celonis, Apromore or pm4py. DuckDB writes the XML of each trace; this streams it."""
+    traces = con.sql(sql.statement("export_xes_traces"), params={"definition": definition})
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(XES_HEAD)
+        for batch in traces.to_arrow_reader(XES_BATCH_ROWS):
+            for trace in batch.column(0).to_pylist():
+                out.write(trace + "\n")
+        out.write("</log>\n")

@@ -116,14 +116,3 @@ def write_discovered_model(edges: list[tuple[str, str, int]], folder: Path) -> l
     pm4py.write_pnml(net, initial, final, str(pnml))
     pm4py.write_bpmn(pm4py.convert_to_bpmn(net, initial, final), str(bpmn))
     return [pnml, bpmn]
-
-
-def write_event_log(steps, path: Path) -> None:
-    """An XES file from a frame with pm4py's case, activity and timestamp columns."""
-    import warnings
-
-    import pm4py
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*r4pm.*")  # an optional faster writer; the plain one is fine
-        pm4py.write_xes(steps, str(path), case_id_key=CASE)

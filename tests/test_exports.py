@@ -104,10 +104,33 @@ def test_the_xes_log_and_the_discovered_model_read_back_in_pm4py(mined):
 
     folder, _ = mined
     log = pm4py.read_xes(str(folder / "journeys.xes"), return_legacy_log_object=True)
-    assert sorted(len(trace) for trace in log) == [1, 1, 3]
+    journeys = pq.read_table(folder / "journeys.parquet").to_pylist()
+    assert {trace.attributes["concept:name"]: " > ".join(event["concept:name"] for event in trace)
+            for trace in log} == {journey["journey_id"]: journey["path"] for journey in journeys}
+    starts = {journey["journey_id"]: journey["start_at"] for journey in journeys}
+    assert all(trace[0]["time:timestamp"] == starts[trace.attributes["concept:name"]] for trace in log)
     net, _, _ = pm4py.read_pnml(str(folder / "discovered_model.pnml"))
     assert {t.label for t in net.transitions if t.label} == {"=HYPERLINK(1)", "+Blog", "@Order"}
     assert (folder / "discovered_model.bpmn").stat().st_size > 0
+
+
+@pytest.mark.filterwarnings("ignore:.*r4pm")
+def test_the_xes_log_escapes_what_xml_would_read_as_markup(tmp_path):
+    import duckdb
+    import pm4py
+
+    from journey_mining import exports, sql
+
+    con = duckdb.connect()
+    sql.run(con, "schema_path_steps")
+    con.execute("""insert into path_steps values
+        ('d', 'j1', 1, 'R&D <"call">', 'Stage & <co>', '2026-09-01 10:00:00.123456+00'),
+        ('d', 'j1', 2, 'Order', 'Purchase', '2026-09-02 11:00:00+00')""").fetchall()
+    exports.write_xes(con, "d", tmp_path / "journeys.xes")
+    (trace,) = pm4py.read_xes(str(tmp_path / "journeys.xes"), return_legacy_log_object=True)
+    assert [(event["concept:name"], event["stage"], event["time:timestamp"].isoformat()) for event in trace] == [
+        ('R&D <"call">', "Stage & <co>", "2026-09-01T10:00:00.123456+00:00"),
+        ("Order", "Purchase", "2026-09-02T11:00:00+00:00")]
 
 
 def test_an_invalid_definition_is_bad_usage_before_any_work(tmp_path):

@@ -64,24 +64,69 @@ def conformance(definition: Definition, variants: list[tuple[tuple[str, ...], in
 
 
 def _replay(definition: Definition, variants: list[tuple[tuple[str, ...], int]]) -> tuple[float, float]:
-    import pm4py
+    """pm4py's log fitness and ETC precision, replaying one trace per distinct sequence of stages.
+
+    Every touchpoint of a stage has the same input and output places in the assumed net, so token
+    replay counts the same for any touchpoint of a stage: a trace's tokens, and the marking (hence the
+    enabled touchpoints) after a prefix, depend only on its sequence of stages. Each touchpoint stands
+    in for its stage's first touchpoint in the replayed traces; the counting stays per touchpoint.
+    """
+    from collections import Counter
+
     from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
 
     net, initial, final = assumed_net(definition)
-    log = variant_log(variants)
-    replayed = token_replay.apply(log, net, initial, final, parameters={"activity_key": ACTIVITY})
+    stand_in = {t.name: stage.touchpoints[0].name for stage in definition.stages for t in stage.touchpoints}
+    by_stages = Counter()
+    for path, journeys in variants:
+        by_stages[tuple(stand_in[touchpoint] for touchpoint in path)] += journeys
+    replayed = token_replay.apply(variant_log(list(by_stages.items())), net, initial, final,
+                                  parameters={"activity_key": ACTIVITY})
     totals = {"missing_tokens": 0, "consumed_tokens": 0, "remaining_tokens": 0, "produced_tokens": 0}
-    for trace_result, (_, journeys) in zip(replayed, variants):
+    for trace_result, journeys in zip(replayed, by_stages.values()):
         for key in totals:
             totals[key] += trace_result[key] * journeys
     # pm4py's log fitness (replay_fitness.token_replay.evaluate), with each variant counted per journey
     fitness = 0.5 * (1 - totals["missing_tokens"] / totals["consumed_tokens"]) \
         + 0.5 * (1 - totals["remaining_tokens"] / totals["produced_tokens"])
-    # precision counts prefixes per trace: the variant traces repeated by reference, not copied
-    weighted = pm4py.objects.log.obj.EventLog([trace for trace, (_, n) in zip(log, variants) for _ in range(n)])
-    precision = pm4py.precision_token_based_replay(weighted, net, initial, final, activity_key=ACTIVITY,
-                                                   case_id_key=CASE, timestamp_key=TIME)
-    return fitness, precision
+    return fitness, _precision(net, initial, final, variants, stand_in)
+
+
+def _precision(net, initial, final, variants: list[tuple[tuple[str, ...], int]], stand_in: dict[str, str]) -> float:
+    """pm4py's ETC precision (precision_token_based_replay, its etconformance_token variant) of the
+    journeys: over every prefix of every journey, the touchpoints the net enables after it that no
+    journey took after that prefix, over all it enables (the empty prefix included)."""
+    from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
+    from pm4py.algo.conformance.tokenreplay.variants.token_replay import Parameters
+    from pm4py.objects.petri_net.utils.align_utils import get_visible_transitions_eventually_enabled_by_marking
+
+    # as pm4py's etconformance_token.apply replays prefixes: up to the first missing token
+    replay_prefixes = {Parameters.CONSIDER_REMAINING_IN_FITNESS: False, Parameters.STOP_IMMEDIATELY_UNFIT: True,
+                       Parameters.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
+                       Parameters.WALK_THROUGH_HIDDEN_TRANS: True, Parameters.CLEANING_TOKEN_FLOOD: False,
+                       Parameters.ACTIVITY_KEY: ACTIVITY}
+
+    following: dict[tuple[str, ...], set[str]] = {}
+    prefixes: dict[tuple[str, ...], int] = {}
+    for path, journeys in variants:
+        for end in range(1, len(path)):
+            following.setdefault(path[:end], set()).add(path[end])
+            prefixes[path[:end]] = prefixes.get(path[:end], 0) + journeys
+    stage_prefixes = list({tuple(stand_in[t] for t in prefix) for prefix in prefixes})
+    replayed = token_replay.apply(variant_log([(prefix, 0) for prefix in stage_prefixes]), net, initial, final,
+                                  parameters=replay_prefixes)
+    enabled = {prefix: {t.label for t in result["enabled_transitions_in_marking"] if t.label is not None}
+               for prefix, result in zip(stage_prefixes, replayed) if result["trace_is_fit"]}
+    journeys = sum(n for _, n in variants)
+    at_start = {t.label for t in get_visible_transitions_eventually_enabled_by_marking(net, initial)}
+    allowed = journeys * len(at_start)
+    escaping = journeys * len(at_start - {path[0] for path, _ in variants})
+    for prefix, count in prefixes.items():
+        labels = enabled.get(tuple(stand_in[t] for t in prefix))
+        if labels is not None:  # pm4py counts the prefixes the net replays without a missing token
+            allowed += len(labels) * count
+            escaping += len(labels - following[prefix]) * count
+    return 1 - escaping / allowed if allowed else 1.0
 
 
 def variant_log(variants: list[tuple[tuple[str, ...], int]]):

@@ -18,6 +18,8 @@ stages:
   - name: Consideration
     touchpoints:
       - {name: Pricing, match: {event: pricing}}
+      - {name: Docs, match: {event: docs}}
+      - {name: Demo, match: {event: demo}}
   - name: Purchase
     touchpoints:
       - {name: Order, match: {event: order}, goal: true}
@@ -34,8 +36,9 @@ def journey(tmp_path):
 def random_variants(seed: int) -> list[tuple[tuple[str, ...], int]]:
     rng = random.Random(seed)
     variants = {}
-    while len(variants) < 25:
-        path = tuple(rng.choice(["Ad", "Blog", "Pricing", "Order"]) for _ in range(rng.randrange(1, 6)))
+    while len(variants) < 40:
+        path = tuple(rng.choice(["Ad", "Blog", "Pricing", "Docs", "Demo", "Order"])
+                     for _ in range(rng.randrange(1, 6)))
         variants[path] = rng.randrange(1, 40)
     return list(variants.items())
 
@@ -54,7 +57,7 @@ def raw_log(variants) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("seed", [5, 6])
+@pytest.mark.parametrize("seed", [5, 6, 7, 8])
 def test_per_variant_fitness_and_precision_equal_pm4py_on_raw_traces(journey, seed):
     import pm4py
 

@@ -14,4 +14,4 @@ final as (
     from loaded
 )
 
-select * from final order by file_id, line
+select * from final

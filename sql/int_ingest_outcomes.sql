@@ -6,9 +6,17 @@ with accepted as (
     select * from ingest_rows where reason is null
 ),
 
-ranked as (
-    select *, row_number() over (partition by event_id order by file_id, line) as key_rank
+first_rows as (
+    -- the first row of each event id in this run, by position (file, then line)
+    select event_id, min(file_id::bigint << 40 | line) as first_position
     from accepted
+    group by event_id
+),
+
+ranked as (
+    select a.*, case when (a.file_id::bigint << 40 | a.line) = f.first_position then 1 else 2 end as key_rank
+    from accepted as a
+    join first_rows as f using (event_id)
 ),
 
 stored as (

@@ -64,9 +64,7 @@ class Edge:
     source: str
     target: str
     transitions: int
-    journeys: int
-    kind: str
-    row: int | None  # the row of transitions.csv, None for an edge through "other"
+    kind: str  # a conformance kind, or "other" for the hidden steps routed through the "other" node
 
 
 @dataclass(frozen=True)
@@ -93,8 +91,8 @@ def map_levels(transitions: list[dict], total_journeys: int,
     for share in LEVELS:
         minimum = math.ceil(share * total_journeys)
         shown = frozenset(i for i, t in enumerate(transitions) if t["journeys"] >= minimum)
-        last = share == LEVELS[-1]
-        if shown in seen or (not shown and levels) or (len(shown) > MAX_MAP_EDGES and not (last and not levels)):
+        too_dense = len(shown) > MAX_MAP_EDGES and (levels or share != LEVELS[-1])  # the last level stays
+        if shown in seen or (not shown and levels) or too_dense:
             continue
         seen.add(shown)
         levels.append(_level(share, minimum, transitions, shown,
@@ -103,7 +101,7 @@ def map_levels(transitions: list[dict], total_journeys: int,
 
 
 def _level(share: float, minimum: int, transitions: list[dict], shown: frozenset[int], covered: int) -> MapLevel:
-    edges = [Edge(t["source"], t["target"], t["transitions"], t["journeys"], t["kind"], i)
+    edges = [Edge(t["source"], t["target"], t["transitions"], t["kind"])
              for i, t in enumerate(transitions) if i in shown]
     visible = {e.source for e in edges} | {e.target for e in edges} | {START, END}
     into_other: dict[str, int] = {}
@@ -115,8 +113,8 @@ def _level(share: float, minimum: int, transitions: list[dict], shown: frozenset
             into_other[t["source"]] = into_other.get(t["source"], 0) + t["transitions"]
         if t["target"] in visible:
             out_of_other[t["target"]] = out_of_other.get(t["target"], 0) + t["transitions"]
-    edges += [Edge(source, OTHER, count, 0, "other", None) for source, count in into_other.items()]
-    edges += [Edge(OTHER, target, count, 0, "other", None) for target, count in out_of_other.items()]
+    edges += [Edge(source, OTHER, count, "other") for source, count in into_other.items()]
+    edges += [Edge(OTHER, target, count, "other") for target, count in out_of_other.items()]
     touched = {t["source"] for t in transitions} | {t["target"] for t in transitions}
     return MapLevel(share, minimum, tuple(edges), len(transitions) - len(shown),
                     tuple(sorted(touched - visible)), covered)

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages demo test dagster clean
+.PHONY: setup system-packages demo test dagster bench clean
 
 setup: system-packages $(READY)
 
@@ -28,6 +28,12 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Timings of every stage of the nightly job (docs/performance.md), e.g. make bench BENCH_EVENTS=1M
+BENCH_EVENTS ?= 1M,10M,100M
+BENCH_DOC    ?= docs/performance.md
+bench: setup
+	$(BIN)/python benchmarks/nightly.py --events $(BENCH_EVENTS) --doc $(BENCH_DOC)
 
 # The README's picture of the map: the demo's purchase journey in headless Chromium (run `make demo` first).
 CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \

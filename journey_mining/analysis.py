@@ -1,7 +1,6 @@
 """An analyst's questions to mined journeys, as tables: the assumed map beside the observed one, the pain
 points, and the stage KPIs for a spreadsheet. Made for notebooks; every figure comes from DuckDB SQL."""
 
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -22,7 +21,7 @@ def mine_landing(landing: Path, definitions: list[Path], out: Path, database: Pa
     database only mines again.
     """
     journeys = [definition.load(path) for path in definitions]  # all valid before any work
-    days = sorted(folder for folder in landing.iterdir() if folder.is_dir() and _is_day(folder.name))
+    days = ingest.landing_days(landing)
     if not days:
         raise JourneyError(f"{landing}: no landing day folders (YYYY-MM-DD) to ingest")
     con = db.connect(database)
@@ -84,9 +83,3 @@ def export_stage_kpis(con: duckdb.DuckDBPyConnection, definition_name: str, fold
     stages.to_pandas().to_excel(xlsx_path, sheet_name="stage_kpis", index=False, engine="openpyxl")
     return csv_path, xlsx_path
 
-
-def _is_day(name: str) -> bool:
-    try:
-        return date.fromisoformat(name).isoformat() == name
-    except ValueError:
-        return False

@@ -9,7 +9,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -69,6 +69,19 @@ def input_files(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str]]:
         else:
             raise JourneyError(f"{path}: no such file or folder")
     return found
+
+
+def landing_days(landing: Path) -> list[Path]:
+    """The day folders (`YYYY-MM-DD`) of a landing folder, oldest first; other folders are passed over."""
+    def is_day(name: str) -> bool:
+        try:
+            return date.fromisoformat(name).isoformat() == name
+        except ValueError:
+            return False
+
+    if not landing.is_dir():
+        return []
+    return sorted(folder for folder in landing.iterdir() if folder.is_dir() and is_day(folder.name))
 
 
 def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os.PathLike], *,

@@ -5,7 +5,6 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -67,10 +66,7 @@ class LandingFolder(ConfigurableResource):
 
     def days(self) -> list[str]:
         """The days an export landed, oldest first; folders not named as a date are passed over."""
-        root = Path(self.path)
-        if not root.is_dir():
-            return []
-        return sorted(folder.name for folder in root.iterdir() if folder.is_dir() and _is_day(folder.name))
+        return [folder.name for folder in ingest.landing_days(Path(self.path))]
 
     def source_folder(self, day: str, source: str) -> Path:
         return Path(self.path) / day / source
@@ -80,12 +76,6 @@ class LandingFolder(ConfigurableResource):
         folder = self.source_folder(day, source)
         return [path for path, _ in ingest.input_files([folder])] if folder.is_dir() else []
 
-
-def _is_day(name: str) -> bool:
-    try:
-        return date.fromisoformat(name).isoformat() == name
-    except ValueError:
-        return False
 
 
 class DefinitionsFolder(ConfigurableResource):

@@ -4,7 +4,7 @@
 import json
 import random
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd

@@ -10,7 +10,9 @@ import pytest
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "nightly.py"
 STAGES = ("generate (Parquet)", "ingest", "identities (persons)", "mine (SQL)", "conformance (pm4py per variant)",
           "export", "**end to end**", "floor: DuckDB sort by person, time", "DFG + variants, our SQL",
-          "DFG + variants, pm4py pandas", "token replay, pm4py raw traces")
+          "DFG + variants, pm4py pandas", "token replay, pm4py raw traces", "incremental: base (setup)",
+          "incremental night: ingest", "incremental night: identities", "incremental night: mine",
+          "**incremental night**")
 
 
 def stage_rows(markdown: str, heading: str) -> dict[str, list[str]]:
@@ -43,6 +45,11 @@ def test_the_benchmark_runs_every_stage_at_a_small_size(tmp_path):
     assert "## Machine and settings" in markdown and "cores (`nproc`)" in markdown
     # a size that was not run is said to be not measured, never given a verdict
     assert "100M events in under 5 minutes, peak under 8 GiB: not measured" in markdown
+    # the incremental night is measured and given a verdict, whichever it is
+    assert "## Incremental nightly run" in markdown
+    assert ("costs under 10 % of a full rebuild: met." in markdown
+            or "costs under 10 % of a full rebuild: not met." in markdown)
+    assert "persons mined again" in markdown and "mined again" in rows["incremental night: mine"][-1]
     assert "| stage | seconds | events/s | peak RSS (MiB) |" in completed.stdout
     # the landing data stays in the work folder for the next run; the database does not
     assert (tmp_path / "work" / "landing-20000-s7" / "generated.json").is_file()

@@ -11,6 +11,7 @@ import duckdb
 from journey_mining import pseudonyms, sql
 
 MAX_IDS_PER_PERSON = 50
+REBUILT_TABLES = ("identities", "oversize_components", "persons")  # in this order: persons reads identities
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,9 @@ def build_persons(con: duckdb.DuckDBPyConnection, *, max_ids_per_person: int = M
                     "from identity_nodes").fetchall()
         rounds = _settle_labels(con)
         sql.run(con, "int_identity_assignments", {"max_ids": max_ids_per_person})
-        for clear in ("delete from identities", "delete from oversize_components", "delete from persons"):
-            con.execute(clear).fetchall()
-        for table in ("identities", "oversize_components", "persons"):
+        for table in REBUILT_TABLES:
+            sql.run_template(con, "drop_rebuilt_table", {"table": table})
+            sql.run(con, "schema_" + table)
             sql.run(con, table)
         report = IdentityReport(
             persons=sql.one(con, "select count(*) from persons")[0],

@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="fail a file whose quarantined share is above this fraction (default 0.05)")
     load.add_argument("--max-ids-per-person", type=int, default=identity.MAX_IDS_PER_PERSON,
                       help="identity components with more identifiers are not merged (default 50)")
+    load.add_argument("--full-identity", action="store_true",
+                      help="rebuild every person (default: link only the rows loaded since the last build)")
     load.set_defaults(run=_ingest)
 
     mine = commands.add_parser("mine", parents=[common], help="mine journey definitions into output files")
@@ -98,8 +100,9 @@ def _ingest(args: argparse.Namespace) -> int:
                 print(json.dumps(report.as_json()))
         else:
             _print_counts(reports)
-        if any(not report.already_loaded for report in reports):
-            persons = identity.build_persons(con, max_ids_per_person=args.max_ids_per_person)
+        if args.full_identity or any(not report.already_loaded for report in reports):
+            persons = identity.build_persons(con, max_ids_per_person=args.max_ids_per_person,
+                                             full=args.full_identity)
             _progress(f"persons: {persons.persons} from {persons.identifiers} identifiers"
                       + (f"; {len(persons.oversize_components)} oversize components kept apart"
                          if persons.oversize_components else ""))

@@ -13,7 +13,8 @@ from journey_mining.errors import JourneyError
 DEFAULT_DB = "journeys.duckdb"
 LOCK_TIMEOUT_S = float(os.environ.get("JOURNEYS_LOCK_TIMEOUT", "120"))
 SCHEMA = ("schema_ingested_files", "schema_events", "schema_quarantine", "schema_identities",
-          "schema_persons", "schema_oversize_components", "schema_settings", "schema_person_events")
+          "schema_persons", "schema_oversize_components", "schema_settings", "schema_person_events",
+          "schema_identity_state")
 
 
 def database_path(db: str | os.PathLike | None = None) -> Path:

@@ -46,18 +46,19 @@ class PersonsConfig(Config):
     max_ids_per_person: int = Field(
         default=identity.MAX_IDS_PER_PERSON,
         description="An identity component with more identifiers is not merged into one person")
+    full: bool = Field(default=False, description="Rebuild every person, not only the components new rows touch")
 
 
 @asset(deps=[events], group_name="journeys", kinds={"duckdb"})
 def persons(context: AssetExecutionContext, config: PersonsConfig,
             database: JourneysDatabase) -> MaterializeResult:
-    """Persons rebuilt from every loaded event, all days: identifiers seen on one row are one person.
+    """Persons of every loaded event, all days: identifiers seen on one row are one person.
 
-    Not partitioned: identity links events across days, so each run rebuilds it whole (in one
-    transaction) from all partitions of `events`.
+    Not partitioned: identity links events across days. Each run links the rows loaded since the
+    last one into the components they touch (in one transaction); the result equals a full rebuild.
     """
     with database.connection() as con:
-        report = identity.build_persons(con, max_ids_per_person=config.max_ids_per_person)
+        report = identity.build_persons(con, max_ids_per_person=config.max_ids_per_person, full=config.full)
     if report.oversize_components:
         context.log.warning(f"{len(report.oversize_components)} identity components above "
                             f"{config.max_ids_per_person} identifiers kept apart (shared devices, bots?)")
@@ -65,6 +66,7 @@ def persons(context: AssetExecutionContext, config: PersonsConfig,
         "dagster/row_count": report.persons,
         "identifiers": report.identifiers,
         "oversize components": len(report.oversize_components),
+        "identifiers linked anew": "all (a full rebuild)" if report.relinked is None else report.relinked,
         "preview": MetadataValue.md(
             "| persons | identifiers | oversize components (identifiers each) |\n|---:|---:|---|\n"
             f"| {report.persons} | {report.identifiers} | "

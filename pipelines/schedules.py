@@ -11,6 +11,6 @@ from pipelines.jobs import nightly_journeys
 # partition, which is today's (landing_days has end_offset=1), while the night is for the day just over.
 @schedule(job=nightly_journeys, cron_schedule="0 2 * * *", execution_timezone="UTC")
 def nightly(context: ScheduleEvaluationContext) -> RunRequest:
-    """Ingest the day that ended at midnight, rebuild persons, mine every journey definition."""
+    """Ingest the day that ended at midnight, update persons, mine every journey definition."""
     day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
     return RunRequest(partition_key=day, run_key=day)

@@ -1,4 +1,4 @@
--- Rebuilds oversize_components: one row per identity component kept apart for its size.
+-- Adds the components of the build kept apart for their size.
 insert into oversize_components
 select component_id, any_value(component_identifiers) as identifiers
 from identity_assignments

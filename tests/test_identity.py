@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import networkx as nx
 import pytest
 
-from journey_mining.identity import build_persons
+from journey_mining.identity import REBUILT_TABLES, build_persons
 
 KIND_ORDER = ("customer_id", "user_id", "email_hash", "anonymous_id")  # most stable first
 START = datetime(2024, 3, 1, tzinfo=timezone.utc)
@@ -302,3 +302,37 @@ def test_random_rows_against_networkx(con, events, query, person_id, email_hash,
     assert report.oversize_components == [size for size in sizes if size > limit]
     assert sorted(n for (n,) in query("select identifiers from oversize_components")) == sorted(
         size for size in sizes if size > limit)
+
+
+def stored_identity_tables(query) -> dict[str, list[tuple]]:
+    return {table: sorted(query(f"select * from {table}"), key=repr) for table in REBUILT_TABLES}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_building_day_by_day_equals_a_full_rebuild_each_day(con, events, query, seed):
+    """Each day's build links only that day's rows and the components they touch (merges, components
+    growing past the oversize limit included), and leaves tables equal to a rebuild from every row."""
+    clicks, crm = random_rows(seed)
+    days = 4
+    limit = 4
+    relinked = []
+    for day in range(days):
+        events("clickstream", [dict(row) for row in clicks[day::days]])
+        events("crm", [dict(row) for row in crm[day::days]])
+        report = build_persons(con, max_ids_per_person=limit)
+        built = stored_identity_tables(query)
+        rebuilt = build_persons(con, max_ids_per_person=limit, full=True)
+        assert stored_identity_tables(query) == built, f"day {day + 1}"
+        assert (report.persons, report.identifiers, report.oversize_components) == (
+            rebuilt.persons, rebuilt.identifiers, rebuilt.oversize_components)
+        relinked.append(report.relinked)
+    assert relinked[0] is None  # the first build has nothing to add to
+    assert all(0 < count < rebuilt.identifiers for count in relinked[1:]), (relinked, rebuilt.identifiers)
+
+
+def test_another_oversize_limit_rebuilds_everything(con, events, query):
+    events("clickstream", [{"anonymous_id": f"a{n}", "user_id": "u1"} for n in range(4)])
+    assert build_persons(con, max_ids_per_person=4).oversize_components == [5]
+    report = build_persons(con, max_ids_per_person=5)
+    assert (report.oversize_components, report.relinked) == ([], None)
+    assert query("select count(*) from persons") == [(1,)]

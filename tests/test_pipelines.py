@@ -198,7 +198,8 @@ def test_nightly_job_loads_days_checks_them_builds_persons_and_reruns_change_not
         "read": 40, "loaded": 38, "duplicates": 1, "quarantined": 1}
     assert _checks(day_1) == dict.fromkeys(CHECKS, True)
     assert _metadata(day_1, "persons") == {
-        "dagster/row_count": 3, "identifiers": 7, "oversize components": 0}
+        "dagster/row_count": 3, "identifiers": 7, "oversize components": 0,
+        "identifiers linked anew": "all (a full rebuild)"}
     (events_materialization,) = day_1.asset_materializations_for_node("events")
     assert events_materialization.partition == DAY_1
 
@@ -208,7 +209,9 @@ def test_nightly_job_loads_days_checks_them_builds_persons_and_reruns_change_not
         "dagster/row_count": 19, "files": 1, "files loaded before": 0,
         "read": 20, "loaded": 19, "duplicates": 1, "quarantined": 0}
     assert _checks(day_2) == dict.fromkeys(CHECKS, True)
-    assert _metadata(day_2, "persons")["dagster/row_count"] == 4
+    # only day 2's new rows are linked: a4 with u2 (c18 again is a duplicate, not loaded)
+    assert _metadata(day_2, "persons") == {
+        "dagster/row_count": 4, "identifiers": 9, "oversize components": 0, "identifiers linked anew": 2}
 
     expected = {"ingested_files": 3, "events": 57, "quarantine": 1, "identities": 9, "persons": 4}
     assert _table_counts(database) == expected
@@ -225,6 +228,7 @@ def test_nightly_job_loads_days_checks_them_builds_persons_and_reruns_change_not
     assert _metadata(rerun, "events") == {**_metadata(day_1, "events"), "files loaded before": 2}
     assert _checks(rerun) == dict.fromkeys(CHECKS, True)
     assert _table_counts(database) == expected
+    assert _metadata(rerun, "persons")["identifiers linked anew"] == 0
     assert [run.status.value for run in instance.get_runs()] == ["SUCCESS"] * 3
 
 

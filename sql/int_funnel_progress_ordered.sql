@@ -17,18 +17,31 @@ per_person as (
     group by funnel, person_id
 ),
 
+bounded as (
+    -- Only events from the first that has step 1 to the last that has a later step can change the
+    -- result: before it nothing is held (an event fills step 1 or nothing), after it an event can only
+    -- start or drop attempts that no event advances, and step 1 is already recorded.
+    select
+        *,
+        list_position(list_transform(person_events, lambda e: list_contains(e.ks, 1)), true) as first_start,
+        len(person_events) + 1 - coalesce(list_position(
+            list_reverse(list_transform(person_events, lambda e: coalesce(list_max(e.ks), 0) > 1)), true),
+            len(person_events) + 1) as last_advance
+    from per_person
+),
+
 final as (
     select
         funnel,
         person_id,
-        list_reduce(
-            person_events,
+        case when first_start is null then []::bigint[] else list_reduce(
+            list_slice(person_events, first_start, greatest(first_start, last_advance)),
             lambda acc, e: funnel_next(acc, e, funnel_choice(acc, e, window_us), strict),
             {'slots': list_transform(range(steps), lambda s: {'id': 0, 'start': 0::bigint, 'times': []::bigint[]}),
              'next_id': 1,
              'best_times': []::bigint[]}
-        ).best_times as step_times
-    from per_person
+        ).best_times end as step_times
+    from bounded
 )
 
 select * from final

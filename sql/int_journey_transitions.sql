@@ -8,17 +8,18 @@ with steps as (
 ),
 
 paired as (
+    -- steps are numbered 1, 2, … within a journey, so the next step is a join (cheaper than a window)
     select
-        journey_id,
-        step,
-        touchpoint as source,
-        stage_index as source_stage,
-        step_at as source_at,
-        lead(touchpoint) over journey_order as target,
-        lead(stage_index) over journey_order as target_stage,
-        lead(step_at) over journey_order as target_at
-    from steps
-    window journey_order as (partition by journey_id order by step)
+        s.journey_id,
+        s.step,
+        s.touchpoint as source,
+        s.stage_index as source_stage,
+        s.step_at as source_at,
+        n.touchpoint as target,
+        n.stage_index as target_stage,
+        n.step_at as target_at
+    from steps as s
+    left join steps as n on n.journey_id = s.journey_id and n.step = s.step + 1
 ),
 
 between_steps as (

@@ -27,7 +27,7 @@ def input_columns(source: str) -> tuple[str, ...]:
 
 
 # Staged row: every input column as text (plus where the row came from and any native timestamp, see
-# readers.STAGED_SCHEMA); sql/int_ingest_rows.sql types them.
+# readers.STAGED_SCHEMA); sql/int_ingest_typed_macro.sql types them.
 STAGED_TEXT_COLUMNS = (
     "event_id",
     "anonymous_id",
@@ -50,6 +50,6 @@ STAGED_TEXT_COLUMNS = (
 )
 
 # The quarantine reasons the readers give (SPEC section 1); the others are given in
-# sql/int_ingest_rows.sql and sql/int_ingest_outcomes.sql.
+# sql/int_ingest_typed_macro.sql and sql/int_ingest_outcomes.sql.
 REASON_MALFORMED = "malformed line"
 REASON_NON_UTF8 = "non-UTF-8 bytes"

@@ -3,6 +3,11 @@
 One run is one transaction: a run that fails (a file over the quarantine threshold, a kill) leaves
 the database as it was before the run. A file is known by its source and content hash, so loading
 it again, under any name, loads nothing and reports the counts of its first load.
+
+A run keeps one narrow row per input row (position, event id, reject reason); the rows themselves
+stay where they are staged, and Parquet in the common shape is not staged at all but read by DuckDB
+at each step (readers.duckdb_reads). Only the few rows that are not loaded (rejected, repeats) are
+copied whole, to be compared and quarantined.
 """
 
 import hashlib
@@ -14,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from journey_mining import pseudonyms, readers, sql
 from journey_mining.columns import SOURCES
@@ -21,6 +27,7 @@ from journey_mining.errors import JourneyError, UsageError
 
 QUARANTINE_THRESHOLD = 0.05
 FAR_FUTURE_MARGIN = timedelta(days=1)
+HMAC_BLOCK = 64  # SHA-256's block size in bytes
 
 
 @dataclass(frozen=True)
@@ -98,22 +105,38 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
     say = progress or (lambda message: None)
 
     # functions and macros are made outside the run's transaction: a rollback would take them away
-    pseudonyms.register(con, pseudonyms.pseudonymisation_key(con))
+    key = pseudonyms.pseudonymisation_key(con)
+    pseudonyms.register(con, key)
+    _register_keyed_hash(con, key)
     sql.register_function(con, "same_properties", _same_properties, ["VARCHAR", "VARCHAR"], "BOOLEAN",
                           nulls_in=True)
+    sql.register_function(con, "arrow_number_text", _arrow_number_text, ["DOUBLE"], "VARCHAR")
     sql.run(con, "stg_present_macro")
+    sql.run(con, "stg_present_quick_macro")
     sql.run(con, "stg_trimmed_macro")
+    sql.run(con, "int_ingest_typed_macro")
+    new_files, parquet_files = {}, {}
     con.begin()
     try:
         sql.run(con, "stg_staged_rows")
-        new_files, digests, skipped = _stage(con, source, files, say)
+        new_files, digests, skipped, parquet_files = _stage(con, source, files, say)
         if new_files:
-            sql.run(con, "int_ingest_rows", {"source": source, "tz": tz,
-                                             "far_future_after": now + far_future_margin})
-            sql.run(con, "int_ingest_outcomes", {"source": source})
+            params = {"source": source, "tz": tz, "far_future_after": now + far_future_margin}
+            if parquet_files:
+                sql.run(con, "stg_parquet_files", {"paths": list(parquet_files),
+                                                   "file_ids": [file_id for file_id, _ in parquet_files.values()]})
+                sql.run(con, "stg_staged_parquet_view")
+            else:
+                sql.run(con, "stg_staged_view")
+            sql.run(con, "int_ingest_rows", params)
+            sql.run(con, "int_ingest_repeats", {"source": source})
+            sql.run(con, "int_ingest_set_aside")
+            # loaded before the repeats are compared, which makes events the one place that holds the
+            # first row of every key; a run over the threshold is rolled back all the same
+            sql.run(con, "ingest_load_events", params)
+            sql.run(con, "int_ingest_outcomes", params)
             counts = _counted(con, source, new_files)
             _check_quarantine_share(con, counts, new_files, quarantine_threshold)
-            sql.run(con, "ingest_load_events")
             sql.run(con, "ingest_load_quarantine")
             for file_id, (path, digest, size) in new_files.items():
                 file_counts = counts[file_id]
@@ -121,31 +144,43 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
                     "insert into ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [file_id, file_counts.path, source, digest, size, file_counts.read, file_counts.loaded,
                      file_counts.duplicates, file_counts.quarantined, now])
+            _check_unchanged(parquet_files, new_files)
         con.commit()
+    except (duckdb.IOException, duckdb.InvalidInputException) as error:
+        con.rollback()
+        if unreadable := _unreadable_parquet(error, parquet_files, new_files):
+            raise unreadable from error
+        raise
     except BaseException:
         con.rollback()
         raise
     finally:
         # the run's work tables hold rows as read (emails in clear): gone with the run
-        for drop in ("drop table if exists staged_rows", "drop table if exists ingest_rows",
-                     "drop table if exists ingest_outcomes"):
+        for drop in ("drop view if exists staged", "drop table if exists staged_rows",
+                     "drop table if exists ingest_rows", "drop table if exists ingest_repeats",
+                     "drop table if exists ingest_set_aside", "drop table if exists ingest_outcomes",
+                     "reset variable ingest_parquet_files", "reset variable ingest_keyed_hash_pads"):
             con.execute(drop).fetchall()
     return [_stored_counts(con, source, digests[path], already_loaded=path in skipped) for path, _ in files]
 
 
-def _stage(con, source: str, files: list[tuple[Path, str]],
-           say: Callable[[str], None]) -> tuple[dict[int, tuple[str, str, int]], dict[Path, str], set[Path]]:
+def _stage(con, source: str, files: list[tuple[Path, str]], say: Callable[[str], None]
+           ) -> tuple[dict[int, tuple[str, str, int]], dict[Path, str], set[Path], dict[str, tuple[int, int]]]:
     """Stage the rows of files not loaded before.
 
-    Returns the new files by id (path, hash, bytes), every file's hash, and the files passed over
-    because the same content was loaded before (in an earlier run or earlier in this one).
+    Returns the new files by id (path, hash, bytes), every file's hash, the files passed over
+    because the same content was loaded before (in an earlier run or earlier in this one), and the
+    new Parquet files DuckDB reads itself, not staged (absolute path: file id and modification time
+    when it was hashed).
     """
     (next_id,) = sql.one(con, "select coalesce(max(file_id), 0) + 1 from ingested_files")
     new_files: dict[int, tuple[str, str, int]] = {}
     digests: dict[Path, str] = {}
     skipped: set[Path] = set()
     seen_this_run: set[str] = set()
+    parquet_files: dict[str, tuple[int, int]] = {}
     for position, (path, kind) in enumerate(files, start=1):
+        modified_ns = path.stat().st_mtime_ns
         digest, size = _file_digest(path)
         digests[path] = digest
         already = sql.one(con, "select 1 from ingested_files where source = ? and sha256 = ?",
@@ -158,15 +193,36 @@ def _stage(con, source: str, files: list[tuple[Path, str]],
         file_id = next_id
         next_id += 1
         new_files[file_id] = (str(path), digest, size)
-        rows = 0
         try:
-            for batch in readers.staged_batches(path, kind, source, file_id):
-                _append_staged(con, batch)
-                rows += batch.num_rows
+            if kind == "parquet" and (rows := _duckdb_rows(path, source)) is not None:
+                parquet_files[str(path.resolve())] = (file_id, modified_ns)
+            else:
+                rows = 0
+                for batch in readers.staged_batches(path, kind, source, file_id):
+                    _append_staged(con, batch)
+                    rows += batch.num_rows
         except (OSError, EOFError, pa.ArrowException) as error:
             raise JourneyError(f"{path}: cannot be read: {error}") from error
         say(f"[{position}/{len(files)}] {path}: {rows} rows read")
-    return new_files, digests, skipped
+    return new_files, digests, skipped, parquet_files
+
+
+def _duckdb_rows(path: Path, source: str) -> int | None:
+    """The number of rows of a Parquet file that DuckDB reads itself (readers.duckdb_reads); else None."""
+    with pq.ParquetFile(path) as parquet:
+        if readers.duckdb_reads(path.resolve(), parquet.schema_arrow, source):
+            return parquet.metadata.num_rows
+    return None
+
+
+def _unreadable_parquet(error: duckdb.Error, parquet_files: dict[str, tuple[int, int]],
+                        new_files: dict[int, tuple[str, str, int]]) -> JourneyError | None:
+    """DuckDB failing to read a Parquet file of the run (a corrupt page), said as staging says it."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    for path, (file_id, _) in parquet_files.items():
+        if path in message:
+            return JourneyError(f"{new_files[file_id][0]}: cannot be read: {message}")
+    return None
 
 
 def _append_staged(con, batch: pa.Table) -> None:
@@ -185,6 +241,14 @@ def _counted(con, source: str, new_files: dict[int, tuple[str, str, int]]) -> di
         file_id: FileCounts(path, source, *by_file.get(file_id, (0, 0, 0, 0)))
         for file_id, (path, _, _) in new_files.items()
     }
+
+
+def _check_unchanged(parquet_files: dict[str, tuple[int, int]], new_files: dict[int, tuple[str, str, int]]) -> None:
+    """DuckDB reads such a file at several steps of the run: one replaced meanwhile would mix two contents."""
+    for path, (file_id, modified_ns) in parquet_files.items():
+        stat = os.stat(path)
+        if (stat.st_size, stat.st_mtime_ns) != (new_files[file_id][2], modified_ns):
+            raise JourneyError(f"{path}: changed while it was being ingested; nothing of this run was loaded")
 
 
 def _check_quarantine_share(con, counts: dict[int, FileCounts], new_files, threshold: float) -> None:
@@ -220,6 +284,26 @@ def _file_digest(path: Path) -> tuple[str, int]:
 def _same_properties(left: pa.Array, right: pa.Array) -> pa.Array:
     return pa.array([readers.same_properties(a, b) for a, b in zip(left.to_pylist(), right.to_pylist())],
                     pa.bool_())
+
+
+def _register_keyed_hash(con, key: bytes) -> None:
+    """`ingest_keyed_hash(text)` in SQL, the same hash as pseudonyms.keyed_hash (checked on a probe).
+
+    Hashing every email of a large CRM export through a Python function took seconds; HMAC-SHA-256 is
+    two SHA-256 over the key's pads (RFC 2104), which DuckDB computes natively.
+    """
+    block = (hashlib.sha256(key).digest() if len(key) > HMAC_BLOCK else key).ljust(HMAC_BLOCK, b"\0")
+    sql.run(con, "stg_keyed_hash_key", {"inner": bytes(b ^ 0x36 for b in block),
+                                        "outer": bytes(b ^ 0x5C for b in block)})
+    sql.run(con, "stg_keyed_hash_macro")
+    probe = "Probe.Ünïcode@example.com"
+    if sql.one(con, "select ingest_keyed_hash(?)", [probe]) != (pseudonyms.keyed_hash(key, probe),):
+        raise JourneyError("internal error: ingest_keyed_hash differs from pseudonyms.keyed_hash")
+
+
+def _arrow_number_text(values: pa.Array) -> pa.Array:
+    """A Parquet float64 as the text Arrow gives it: how a staged Parquet number reads in quarantine."""
+    return values.cast(pa.string())
 
 
 def _check_time_zone(con, tz: str) -> None:

@@ -1,8 +1,10 @@
 """Reading input files row by row into staged rows: every input column as text, plus where it came from.
 
 JSON Lines and CSV are read here in Python, because each row needs its own line number, raw text
-and UTF-8 check. Parquet whose columns are exactly the SPEC's is staged by DuckDB directly (the scale
-path); any other Parquet (Segment columns, extra columns) goes through the same row normaliser.
+and UTF-8 check. Parquet in the shape `duckdb_reads` describes is not staged at all: DuckDB reads the
+file itself at every step of the run (the scale path). Other Parquet with only SPEC columns is
+converted column by column; any other Parquet (Segment columns, extra columns) goes through the same
+row normaliser.
 """
 
 import csv
@@ -55,12 +57,44 @@ def file_format(path: Path) -> str | None:
 
 
 def is_plain_parquet(schema: pa.Schema, source: str) -> bool:
-    """True when DuckDB can stage the file alone: only SPEC columns, simple types."""
+    """True when the file's columns convert one by one (_plain_parquet_batches): only SPEC columns, simple types."""
     allowed = set(input_columns(source))
     for field in schema:
         if field.name not in allowed:
             return False
         if pa.types.is_nested(field.type) or pa.types.is_binary(field.type):
+            return False
+    return True
+
+
+# Parquet that DuckDB reads itself: the column types whose values DuckDB sees exactly as the Arrow
+# conversion below stages them. Numbers other than float64 amounts and scores, naive, date, integer and
+# nanosecond timestamps are staged by that conversion, whose text and truncation rules are the contract.
+DUCKDB_TIMESTAMP_UNITS = ("s", "ms", "us")
+DUCKDB_NUMBER_COLUMNS = ("amount", "score")
+GLOB_CHARACTERS = frozenset("*?[]{}")
+
+
+def duckdb_reads(path: Path, schema: pa.Schema, source: str) -> bool:
+    """True when DuckDB can read the file directly: only SPEC columns, text as strings, a time zone
+    aware timestamp (required) of at most microsecond precision, amount and score as float64.
+
+    A path DuckDB would take for a glob pattern is staged by Arrow instead.
+    """
+    names = schema.names
+    if not is_plain_parquet(schema, source) or "timestamp" not in names or len(set(names)) < len(names):
+        return False
+    if GLOB_CHARACTERS & set(str(path)):
+        return False
+    for field in schema:
+        kind = field.type
+        if field.name == "timestamp":
+            ok = pa.types.is_timestamp(kind) and kind.tz is not None and kind.unit in DUCKDB_TIMESTAMP_UNITS
+        elif field.name in DUCKDB_NUMBER_COLUMNS:
+            ok = pa.types.is_float64(kind)
+        else:
+            ok = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        if not ok:
             return False
     return True
 
@@ -95,7 +129,7 @@ def _rows(path: Path, kind: str) -> Iterator[tuple[int, str | None, str | None, 
 
 
 def _plain_parquet_batches(parquet: pq.ParquetFile, file_id: int) -> Iterator[pa.Table]:
-    """The scale path: SPEC columns converted column by column, no Python per row."""
+    """SPEC columns converted column by column, no Python per row."""
     first_row = 1
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS * 4):
         rows = batch.num_rows

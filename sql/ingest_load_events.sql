@@ -1,10 +1,10 @@
--- Appends to events one row per row of the current run whose outcome is 'loaded'.
+-- Appends to events every row of the current run that is not set aside: the first row of each new
+-- (source, event_id) key. Parameters: $source, $tz, $far_future_after.
 insert into events
 with loaded as (
-    select r.*
-    from ingest_rows as r
-    join ingest_outcomes as o using (file_id, line)
-    where o.outcome = 'loaded'
+    select t.*
+    from ingest_typed('staged', $source, $tz, $far_future_after) as t
+    anti join ingest_set_aside as s using (file_id, line)
 ),
 
 final as (

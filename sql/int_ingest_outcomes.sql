@@ -1,52 +1,24 @@
--- One row per accepted row (no reject reason) of the current ingest run, with its outcome:
--- 'loaded' (first row of its (source, event_id) key), 'duplicate' (same content as that first row)
--- or 'conflict' (different content; quarantined, the first row stays). Parameter: $source.
+-- One row per repeat of the current ingest run (see int_ingest_repeats), run after the load, with its
+-- outcome: 'duplicate' (same content as the first row of its key) or 'conflict' (different content;
+-- quarantined, the first row stays). The first row of every key, from an earlier run or this one, is
+-- in events by now. Every other accepted row was loaded. Parameters: $source, $tz, $far_future_after.
 create or replace temp table ingest_outcomes as
-with accepted as (
-    select * from ingest_rows where reason is null
-),
-
-first_rows as (
-    -- the first row of each event id in this run, by position (file, then line)
-    select event_id, min(file_id::bigint << 40 | line) as first_position
-    from accepted
-    group by event_id
-),
-
-ranked as (
-    select a.*, case when (a.file_id::bigint << 40 | a.line) = f.first_position then 1 else 2 end as key_rank
-    from accepted as a
-    join first_rows as f using (event_id)
-),
-
-stored as (
-    select *
-    from events
-    where source = $source
-      and event_id in (select event_id from accepted)
+with repeats as (
+    select t.*
+    from ingest_typed('ingest_set_aside', $source, $tz, $far_future_after) as t
+    semi join ingest_repeats as r using (file_id, line)
 ),
 
 first_of_key as (
     select event_id, anonymous_id, user_id, customer_id, email_hash, occurred_at, event, page_url,
            referrer, utm_source, utm_medium, utm_campaign, object, action, channel, amount, score,
            properties::varchar as properties
-    from stored
-    union all
-    select event_id, anonymous_id, user_id, customer_id, email_hash, occurred_at, event, page_url,
-           referrer, utm_source, utm_medium, utm_campaign, object, action, channel, amount, score,
-           properties
-    from ranked
-    where key_rank = 1 and event_id not in (select event_id from stored)
+    from events
+    where source = $source
+      and event_id in (select event_id from ingest_repeats)
 ),
 
-repeats as (
-    -- rows whose key was seen before: in the database, or earlier in this run
-    select r.*
-    from ranked as r
-    where r.key_rank > 1 or r.event_id in (select event_id from stored)
-),
-
-compared as (
+final as (
     select
         r.file_id,
         r.line,
@@ -73,14 +45,6 @@ compared as (
         end as outcome
     from repeats as r
     join first_of_key as f using (event_id)
-),
-
-final as (
-    select file_id, line, 'loaded' as outcome
-    from ranked
-    where key_rank = 1 and event_id not in (select event_id from stored)
-    union all
-    select file_id, line, outcome from compared
 )
 
 select * from final

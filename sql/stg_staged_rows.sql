@@ -1,4 +1,6 @@
--- One row per input row of the current ingest run, every column still text, as the readers staged it.
+-- One row per input row the readers staged in the current ingest run, every column still text (Parquet
+-- that DuckDB reads itself is not copied here: see stg_staged_parquet_view). native_amount and
+-- native_score are only set for that Parquet.
 create or replace temp table staged_rows (
     file_id           integer,
     line              bigint,
@@ -23,5 +25,7 @@ create or replace temp table staged_rows (
     score             varchar,
     properties        varchar,
     native_timestamp  timestamptz,
-    native_local      timestamp
+    native_local      timestamp,
+    native_amount     double,
+    native_score      double
 )

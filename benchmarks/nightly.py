@@ -895,8 +895,9 @@ def report(results: list[SizeResult], machine: dict, settings: dict) -> str:
         out += [f"## {human(size.target_events)} events", "",
                 f"{size.events:,} landing rows from {size.persons:,} generated persons; "
                 f"{c.get('loaded', 0):,} events loaded, {c.get('persons', 0):,} persons after identity, "
-                f"{c.get('journeys', 0):,} journeys, {c.get('variants', 0):,} variants, "
-                f"{c.get('path_steps', 0):,} path steps.", "", markdown_table(size), ""]
+                + (f"{c['journeys']:,} journeys, {c.get('variants', 0):,} variants, {c.get('path_steps', 0):,} "
+                   "path steps." if "journeys" in c else "no journeys: mining did not finish."),
+                "", markdown_table(size), ""]
     out += (comparison_section(results) + replay_section(results) + incremental_section(results)
             + targets_section(results, budget, product, settings["memory_limit"]))
     return "\n".join(out) + "\n"
@@ -1006,8 +1007,9 @@ def targets_section(results: list[SizeResult], budget: float, product: float, me
                                  for stage in done)
                      + f" and {failed.seconds:,.0f} s of {failed.stage}: {spent:,.0f} s spent "
                      f"({spent / 300:.1f}x the 300 s budget) before the job could finish. What bounds it: "
-                     f"{failed.stage} holds more than the memory limit where it cannot spill; the stages before "
-                     "it fit.")
+                     "memory first: that statement holds more than the limit in a form DuckDB does not spill (the "
+                     "stages before it stayed under it); running it per bucket of a person hash is the next step. "
+                     "Time second: the stages before it already spent more than the budget.")
     elif e2e:
         estimate = e2e.seconds * 100_000_000 / largest.events
         over = (f"; the 8 GiB target is missed already at this size ({largest.stage_with_peak()})"

@@ -9,6 +9,7 @@ and persons whose identifiers moved), and its result equals a full run's.
 """
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -28,7 +29,10 @@ SUMMED_TABLES = ("stage_kpis", "feelings", "touchpoint_kpis", "transitions", "va
 STATE_TABLES = ("mining_state", "mined_identities")
 # Work tables, in order, from the classified events of the persons mined to the person tables.
 WORK_TABLES = ("int_journey_events", "int_journey_steps", "int_journey_transitions", "stg_funnel_choice",
-               "stg_funnel_next", "int_funnel_events", "int_funnel_progress_ordered", "int_funnel_progress_any")
+               "stg_funnel_next", "int_funnel_events", "int_funnel_progress_any")
+# The ordered funnels hold each person's events as one list in memory: one pass per this many of their
+# events (at 100M events, one pass over 85M ran out of a 4 GB memory limit; 10M events use ~8.5M).
+FUNNEL_EVENTS_PER_PASS = 10_000_000
 
 
 FUNNEL_STEPS_SCHEMA = pa.schema([
@@ -72,6 +76,7 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
                "collapse_repeats": definition.cut.collapse_repeats}
         for work in WORK_TABLES:
             sql.run(con, work, {"int_journey_events": cut, "int_journey_steps": {"definition": name}}.get(work))
+        _fold_ordered_funnels(con)
         for table in PERSON_TABLES:
             sql.run(con, table, {"definition": name})
         sql.run(con, "int_mined_steps", {"definition": name})  # everyone's steps, for the sums
@@ -91,6 +96,15 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         con.rollback()
         raise
     return counts
+
+
+def _fold_ordered_funnels(con: duckdb.DuckDBPyConnection) -> None:
+    """funnel_progress_ordered, in as many passes over buckets of persons as its events need."""
+    (events,) = sql.one(con, "select count(*) from funnel_events where funnel_kind in ('sequential', 'strict')")
+    buckets = max(1, math.ceil(events / FUNNEL_EVENTS_PER_PASS))
+    sql.run(con, "schema_funnel_progress_ordered")
+    for bucket in range(buckets):
+        sql.run(con, "int_funnel_progress_ordered", {"bucket": bucket, "buckets": buckets})
 
 
 def _forget_touched_persons(con: duckdb.DuckDBPyConnection, definition: str, *, last_file_id: int | None) -> int | None:

@@ -27,7 +27,6 @@ from journey_mining.errors import JourneyError, UsageError
 
 QUARANTINE_THRESHOLD = 0.05
 FAR_FUTURE_MARGIN = timedelta(days=1)
-HMAC_BLOCK = 64  # SHA-256's block size in bytes
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,6 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
     # functions and macros are made outside the run's transaction: a rollback would take them away
     key = pseudonyms.pseudonymisation_key(con)
     pseudonyms.register(con, key)
-    _register_keyed_hash(con, key)
     sql.register_function(con, "same_properties", _same_properties, ["VARCHAR", "VARCHAR"], "BOOLEAN",
                           nulls_in=True)
     sql.register_function(con, "arrow_number_text", _arrow_number_text, ["DOUBLE"], "VARCHAR")
@@ -159,7 +157,7 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
         for drop in ("drop view if exists staged", "drop table if exists staged_rows",
                      "drop table if exists ingest_rows", "drop table if exists ingest_repeats",
                      "drop table if exists ingest_set_aside", "drop table if exists ingest_outcomes",
-                     "reset variable ingest_parquet_files", "reset variable ingest_keyed_hash_pads"):
+                     "reset variable ingest_parquet_files"):
             con.execute(drop).fetchall()
     return [_stored_counts(con, source, digests[path], already_loaded=path in skipped) for path, _ in files]
 
@@ -284,21 +282,6 @@ def _file_digest(path: Path) -> tuple[str, int]:
 def _same_properties(left: pa.Array, right: pa.Array) -> pa.Array:
     return pa.array([readers.same_properties(a, b) for a, b in zip(left.to_pylist(), right.to_pylist())],
                     pa.bool_())
-
-
-def _register_keyed_hash(con, key: bytes) -> None:
-    """`ingest_keyed_hash(text)` in SQL, the same hash as pseudonyms.keyed_hash (checked on a probe).
-
-    Hashing every email of a large CRM export through a Python function took seconds; HMAC-SHA-256 is
-    two SHA-256 over the key's pads (RFC 2104), which DuckDB computes natively.
-    """
-    block = (hashlib.sha256(key).digest() if len(key) > HMAC_BLOCK else key).ljust(HMAC_BLOCK, b"\0")
-    sql.run(con, "stg_keyed_hash_key", {"inner": bytes(b ^ 0x36 for b in block),
-                                        "outer": bytes(b ^ 0x5C for b in block)})
-    sql.run(con, "stg_keyed_hash_macro")
-    probe = "Probe.Ünïcode@example.com"
-    if sql.one(con, "select ingest_keyed_hash(?)", [probe]) != (pseudonyms.keyed_hash(key, probe),):
-        raise JourneyError("internal error: ingest_keyed_hash differs from pseudonyms.keyed_hash")
 
 
 def _arrow_number_text(values: pa.Array) -> pa.Array:

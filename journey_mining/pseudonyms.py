@@ -10,8 +10,10 @@ import duckdb
 import pyarrow as pa
 
 from journey_mining import sql
+from journey_mining.errors import JourneyError
 
 KEY_SETTING = "pseudonymisation_key"
+HMAC_BLOCK = 64  # SHA-256's block size in bytes
 EMAIL = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")  # \w: letters of any script, as in IDN addresses
 
 
@@ -39,14 +41,25 @@ def redact_emails(key: bytes, text: str) -> str:
 
 
 def register(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Make `keyed_hash(text)` and `redact_emails(text)` callable from SQL on this connection."""
-    for name, function in (("keyed_hash", keyed_hash), ("redact_emails", redact_emails)):
-        sql.register_function(con, name, _over_column(function, key), ["VARCHAR"], "VARCHAR")
+    """Make `keyed_hash(text)` and `redact_emails(text)` callable from SQL on this connection.
+
+    keyed_hash runs on every event and identifier, so it is a SQL macro: HMAC-SHA-256 is two SHA-256
+    over the key's pads (RFC 2104), which DuckDB computes natively; a probe checks it against the
+    Python function. redact_emails is a Python regex, for the few rows of quarantined raw text.
+    """
+    block = (hashlib.sha256(key).digest() if len(key) > HMAC_BLOCK else key).ljust(HMAC_BLOCK, b"\0")
+    sql.run(con, "stg_keyed_hash_pads", {"inner": bytes(b ^ 0x36 for b in block),
+                                         "outer": bytes(b ^ 0x5C for b in block)})
+    sql.run(con, "stg_keyed_hash_macro")
+    probe = "Probe.Ünïcode@example.com"
+    if sql.one(con, "select keyed_hash(?)", [probe]) != (keyed_hash(key, probe),):
+        raise JourneyError("internal error: SQL keyed_hash differs from pseudonyms.keyed_hash")
+    sql.register_function(con, "redact_emails", _redacted_column(key), ["VARCHAR"], "VARCHAR")
 
 
-def _over_column(function, key: bytes):
+def _redacted_column(key: bytes):
     def apply(values: pa.Array) -> pa.Array:
-        return pa.array([None if text is None else function(key, text) for text in values.to_pylist()],
+        return pa.array([None if text is None else redact_emails(key, text) for text in values.to_pylist()],
                         pa.string())
 
     return apply

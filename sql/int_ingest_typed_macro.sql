@@ -121,7 +121,7 @@ final as (
         anonymous_id,
         user_id,
         customer_id,
-        case when email is not null then ingest_keyed_hash(email) end as email_hash,
+        case when email is not null then keyed_hash(email) end as email_hash,
         occurred_at,
         event,
         page_url,

@@ -25,7 +25,8 @@ in a child process of its own so that its peak memory is its own:
 
 It prints a table per size (seconds, events per second, peak RSS) and writes them with the machine
 and a verdict per target of issue 5 to docs/performance.md; the figures also go to
-`<work>/results-<sizes>.json`, from which `--from-results` writes the report again without running.
+`<work>/results-<sizes>.json`, from which `--from-results` writes the report again without running
+(given several, e.g. 1M,10M from one run and 100M from another, one report with each run's commit).
 Figures on a shared machine are noisy: the 1-minute load average is recorded beside each stage.
 
     python benchmarks/nightly.py                          # 1M, 10M and 100M events
@@ -155,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conformance-budget", type=float, default=DEFAULT_CONFORMANCE_BUDGET_S,
                         help="time budget of fitness and precision in seconds (longer than the product's, "
                              "default %(default)s, to measure their real duration)")
-    parser.add_argument("--from-results", type=Path, metavar="JSON",
-                        help="write the report from the figures of an earlier run instead of running")
+    parser.add_argument("--from-results", type=Path, nargs="+", metavar="JSON",
+                        help="write the report from the figures of earlier runs instead of running (several: "
+                             "their sizes in one table, each run's commit and times listed)")
     parser.add_argument("--child", nargs=2, metavar=("STAGE", "SPEC"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -198,16 +200,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def write_report_from(figures: Path, doc: Path) -> int:
-    """The report of an earlier run, from the figures it kept."""
-    kept = json.loads(figures.read_text())
+def write_report_from(figures: list[Path], doc: Path) -> int:
+    """The report of earlier runs, from the figures they kept: their sizes in the order given."""
+    runs = [json.loads(path.read_text()) for path in figures]
     results = []
-    for size in kept["sizes"]:
-        stages = [StageResult(**stage) for stage in size.pop("stages")]
-        results.append(SizeResult(stages=stages, **size))
+    for kept in runs:
+        for size in kept["sizes"]:
+            stages = [StageResult(**stage) for stage in size.pop("stages")]
+            results.append(SizeResult(stages=stages, **size))
+        kept["label"] = ", ".join(human(size["target_events"]) for size in kept["sizes"])
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(report(results, kept["machine"], kept["settings"]), encoding="utf-8")
-    say(f"wrote {doc} from {figures}")
+    doc.write_text(report(results, runs[0]["machine"], runs[0]["settings"], runs), encoding="utf-8")
+    say(f"wrote {doc} from {', '.join(str(path) for path in figures)}")
     return 0
 
 
@@ -408,7 +412,9 @@ def same_dfg(size: SizeResult) -> bool:
 # --- The children: one stage each ------------------------------------------------------------------
 
 
-RUNNING_SQL: list[str] = []  # in a child: the statement files run so far, to say where a stage failed
+# In a child: the statement files run so far with their seconds (None while running), to say where a
+# stage failed and where mine spent its time.
+RUNNING_SQL: list[list] = []
 
 
 def run_child(stage: str, spec_text: str) -> int:
@@ -416,8 +422,11 @@ def run_child(stage: str, spec_text: str) -> int:
 
     def remembered(run):
         def run_remembered(con, name, *args, **kwargs):
-            RUNNING_SQL.append(name)
-            return run(con, name, *args, **kwargs)
+            RUNNING_SQL.append([name, None])
+            started = time.perf_counter()
+            rows = run(con, name, *args, **kwargs)
+            RUNNING_SQL[-1][1] = time.perf_counter() - started
+            return rows
         return run_remembered
 
     sql.run, sql.run_template = remembered(sql.run), remembered(sql.run_template)
@@ -427,7 +436,7 @@ def run_child(stage: str, spec_text: str) -> int:
         seconds, details = STAGES[stage](spec)
     except Exception as error:  # reported in the table (the traceback is in the log above it)
         first_line = (str(error).strip().splitlines() or [""])[0]
-        where = f" in sql/{RUNNING_SQL[-1]}.sql" if RUNNING_SQL else ""
+        where = f" in sql/{RUNNING_SQL[-1][0]}.sql" if RUNNING_SQL else ""
         Path(spec["result"]).write_text(json.dumps({"seconds": time.perf_counter() - started, "details": {},
                                                     "failed": f"{type(error).__name__}{where}: {first_line}"}))
         raise
@@ -493,6 +502,7 @@ def stage_mine(spec: dict) -> tuple[float, dict]:
 
     journey = definition.load(spec["definition"])
     con = db.connect(spec["db"])
+    RUNNING_SQL.clear()
     started = time.perf_counter()
     counts = mining.mine(con, journey)  # incremental when the database holds an earlier run
     seconds = time.perf_counter() - started
@@ -500,7 +510,19 @@ def stage_mine(spec: dict) -> tuple[float, dict]:
     remined = mining.remined_persons(con, journey.name)
     con.close()
     return seconds, {"mapped": counts.mapped, "journeys": counts.journeys, "path_steps": steps, "remined": remined,
-                     "counts": {"journeys": counts.journeys, "path_steps": steps, "mapped": counts.mapped}}
+                     "phases": mine_phases(seconds), "counts": {"journeys": counts.journeys, "path_steps": steps,
+                                                         "mapped": counts.mapped}}
+
+
+def mine_phases(seconds: float) -> dict[str, float]:
+    """Where mine spent `seconds`: the statements for the persons it mines (all, or the touched ones of an
+    incremental run), from forgetting their rows to the person tables; the statements over everyone from
+    `int_mined_steps` on (the tables of SPEC section 5 summed from every person's path steps, and the
+    run's state); the rest (loading the definition, Python between statements)."""
+    summing = [name for name, _ in RUNNING_SQL].index("int_mined_steps")
+    phases = {"persons mined": sum(took for _, took in RUNNING_SQL[:summing]),
+              "over everyone": sum(took for _, took in RUNNING_SQL[summing:])}
+    return {**phases, "rest": seconds - sum(phases.values())}
 
 
 def stage_base(spec: dict) -> tuple[float, dict]:
@@ -812,8 +834,10 @@ def markdown_table(size: SizeResult) -> str:
     return "\n".join(lines)
 
 
-def report(results: list[SizeResult], machine: dict, settings: dict) -> str:
+def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[dict] | None = None) -> str:
+    """The markdown report; `runs` (from several results files) lists each run's library and times."""
     v = machine["versions"]
+    runs = runs or [{"machine": machine, "settings": settings}]
     budget, product = settings["conformance_budget_s"], settings["product_budget_s"]
     out = [
         "# Performance",
@@ -829,9 +853,9 @@ def report(results: list[SizeResult], machine: dict, settings: dict) -> str:
         f"{machine['os']}",
         f"- Python {machine['python']}, DuckDB {v['duckdb']}, pm4py {v['pm4py']}, pandas {v['pandas']}, "
         f"pyarrow {v['pyarrow']}, numpy {v['numpy']}",
-        f"- Library measured: {machine['library']}",
-        f"- Run from {settings['started']} to {settings['finished']} (UTC); load average at start "
-        f"{machine['load_at_start']:.2f}",
+        *(f"- {run['label'] if len(runs) > 1 else 'Library measured'}: {run['machine']['library']}; run from "
+          f"{run['settings']['started']} to {run['settings']['finished']} (UTC); load average at start "
+          f"{run['machine']['load_at_start']:.2f}" for run in runs),
         f"- DuckDB memory limit `{settings['memory_limit']}` (`JOURNEYS_MEMORY_LIMIT`), spilling to `<db>.tmp`; "
         "DuckDB's default threads (one per core)",
         f"- Conformance time budget {budget:g} s instead of the product's {product:g} s (see below)",
@@ -1008,8 +1032,8 @@ def targets_section(results: list[SizeResult], budget: float, product: float, me
                      + f" and {failed.seconds:,.0f} s of {failed.stage}: {spent:,.0f} s spent "
                      f"({spent / 300:.1f}x the 300 s budget) before the job could finish. What bounds it: "
                      "memory first: that statement holds more than the limit in a form DuckDB does not spill (the "
-                     "stages before it stayed under it); running it per bucket of a person hash is the next step. "
-                     "Time second: the stages before it already spent more than the budget.")
+                     "stages before it stayed under it). Time second: the stages before it already spent "
+                     f"{'more' if spent - failed.seconds > 300 else 'less'} than the budget.")
     elif e2e:
         estimate = e2e.seconds * 100_000_000 / largest.events
         over = (f"; the 8 GiB target is missed already at this size ({largest.stage_with_peak()})"
@@ -1097,7 +1121,12 @@ def incremental_verdict(results: list[SizeResult]) -> list[str]:
     parts = {name: size.stage(f"night_{name}").seconds for name in REBUILD}
     top = max(parts, key=parts.get)
     bound = f"What bounds it: {top}, {parts[top]:.2f} s, {parts[top] / night.seconds:.0%} of the night"
-    if top == "mine":
+    if top == "mine" and (phases := size.stage("night_mine").details.get("phases")):
+        bound += (f"; it mines again only the touched persons ({phases['persons mined']:.2f} s: reading their "
+                  f"whole history, not only the day), then sums the tables of SPEC section 5 from every person's "
+                  f"path steps and records the identifiers it saw ({phases['over everyone']:.2f} s: exact "
+                  f"medians and p90s, distinct counts), every run; {phases['rest']:.2f} s outside the statements")
+    elif top == "mine":
         bound += ("; it mines again only the touched persons, but sums the tables of SPEC section 5 from every "
                   "person's path steps on every run")
     bound += "."

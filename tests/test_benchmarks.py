@@ -1,6 +1,7 @@
 """The nightly benchmark as a smoke check: at a small size every stage runs and lands in the table it
 writes. No figure is asserted beyond being positive: timings belong in the report, not in tests."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,17 @@ def test_the_benchmark_runs_every_stage_at_a_small_size(tmp_path):
             or "costs under 10 % of a full rebuild: not met." in markdown)
     assert "persons mined again" in markdown and "mined again" in rows["incremental night: mine"][-1]
     assert "| stage | seconds | events/s | peak RSS (MiB) |" in completed.stdout
+    # the night's mine says where its time went: the touched persons, the sums over everyone, the rest
+    figures = tmp_path / "work" / "results-20k.json"
+    night_mine = next(stage for stage in json.loads(figures.read_text())["sizes"][0]["stages"]
+                      if stage["stage"] == "night_mine")
+    phases = night_mine["details"]["phases"]
+    assert phases["persons mined"] > 0 and phases["over everyone"] > 0 and phases["rest"] >= 0, phases
+    # the figures of several runs make one report, which names each run
+    merged = tmp_path / "merged.md"
+    subprocess.run([sys.executable, str(SCRIPT), "--from-results", str(figures), str(figures), "--doc", str(merged)],
+                   check=True, capture_output=True, timeout=60)
+    assert merged.read_text(encoding="utf-8").count("\n- 20k: ") == 2
     # the landing data stays in the work folder for the next run; the database does not
     assert (tmp_path / "work" / "landing-20000-s7" / "generated.json").is_file()
     assert not (tmp_path / "work" / "run-20000").exists()

@@ -27,12 +27,15 @@ SUMMED_TABLES = ("stage_kpis", "feelings", "touchpoint_kpis", "transitions", "va
                  "mining_runs")
 # What the latest run saw, for the next run to find the touched persons.
 STATE_TABLES = ("mining_state", "mined_identities")
-# Work tables, in order, from the classified events of the persons mined to the person tables.
-WORK_TABLES = ("int_journey_events", "int_journey_steps", "int_journey_transitions", "stg_funnel_choice",
-               "stg_funnel_next", "int_funnel_events", "int_funnel_progress_any")
-# The ordered funnels hold each person's events as one list in memory: one pass per this many of their
-# events (at 100M events, one pass over 85M ran out of a 4 GB memory limit; 10M events use ~8.5M).
-FUNNEL_EVENTS_PER_PASS = 10_000_000
+# Work tables, in order, from the classified events of one pass's persons to the person tables.
+WORK_TABLES = ("int_journey_events", "int_journey_steps", "int_journey_transitions", "int_funnel_events",
+               "int_funnel_progress_ordered", "int_funnel_progress_any")
+# The persons mined are mined in passes over hash buckets of persons, one pass per this many of their
+# events: the journey cut's windows and the funnels' per-person lists then work on one pass's events
+# (at 100M events in one pass the ordered funnels ran out of a 4 GB memory limit; with only them in
+# passes, mine had written 176 GB of spill after 20 minutes). Each pass adds its persons' rows to the
+# person tables.
+EVENTS_PER_PASS = 10_000_000
 
 
 FUNNEL_STEPS_SCHEMA = pa.schema([
@@ -71,14 +74,19 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
             con, "select coalesce(last_file_id, 0) from mining_state where definition = ? and definition_sha256 = ? "
                  "and since is not distinct from ? and until is not distinct from ?", [name, fingerprint, since, until])
         remined = _forget_touched_persons(con, name, last_file_id=latest[0] if latest else None)
-        _classify(con, definition, since, until, everyone=remined is None)
+        passes = _passes(con, everyone=remined is None)
+        _classify(con, definition, since, until, everyone=remined is None, passes=passes)
+        sql.run(con, "stg_funnel_choice")
+        sql.run(con, "stg_funnel_next")
         cut = {"inactivity_s": definition.cut.inactivity_s, "end_on_goal": definition.cut.end_on_goal,
                "collapse_repeats": definition.cut.collapse_repeats}
-        for work in WORK_TABLES:
-            sql.run(con, work, {"int_journey_events": cut, "int_journey_steps": {"definition": name}}.get(work))
-        _fold_ordered_funnels(con)
-        for table in PERSON_TABLES:
-            sql.run(con, table, {"definition": name})
+        for mining_pass in range(passes):
+            this_pass = {"mining_pass": mining_pass}
+            for work in WORK_TABLES:
+                sql.run(con, work, {"int_journey_events": {**cut, **this_pass}, "int_funnel_events": this_pass,
+                                    "int_journey_steps": {"definition": name}}.get(work))
+            for table in PERSON_TABLES:
+                sql.run(con, table, {"definition": name, **(this_pass if table == "mined_persons" else {})})
         sql.run(con, "int_mined_steps", {"definition": name})  # everyone's steps, for the sums
         sql.run(con, "int_journey_transitions")
         for table in SUMMED_TABLES:
@@ -98,13 +106,11 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     return counts
 
 
-def _fold_ordered_funnels(con: duckdb.DuckDBPyConnection) -> None:
-    """funnel_progress_ordered, in as many passes over buckets of persons as its events need."""
-    (events,) = sql.one(con, "select count(*) from funnel_events where funnel_kind in ('sequential', 'strict')")
-    buckets = max(1, math.ceil(events / FUNNEL_EVENTS_PER_PASS))
-    sql.run(con, "schema_funnel_progress_ordered")
-    for bucket in range(buckets):
-        sql.run(con, "int_funnel_progress_ordered", {"bucket": bucket, "buckets": buckets})
+def _passes(con: duckdb.DuckDBPyConnection, *, everyone: bool) -> int:
+    """How many passes the persons mined take: one per EVENTS_PER_PASS of their loaded events."""
+    (events,) = sql.one(con, "select coalesce(sum(events), 0) from persons "
+                             "where ? or person_id in (select person_id from touched_persons)", [everyone])
+    return max(1, math.ceil(events / EVENTS_PER_PASS))
 
 
 def _forget_touched_persons(con: duckdb.DuckDBPyConnection, definition: str, *, last_file_id: int | None) -> int | None:
@@ -160,15 +166,17 @@ def _load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> 
 
 
 def _classify(con: duckdb.DuckDBPyConnection, definition: Definition, since: date | None,
-              until: date | None, *, everyone: bool) -> None:
+              until: date | None, *, everyone: bool, passes: int) -> None:
     bound = touchpoints.Parameters("match_")
     scope = touchpoints.match_predicate(definition.scope, bound) if definition.scope else "true"
-    fragments = {"scope": scope, "touchpoint": touchpoints.touchpoint_case(definition, bound)}
+    fragments = {"scope": scope, "touchpoint": touchpoints.touchpoint_case(definition, bound),
+                 "order": "order by mining_pass" if passes > 1 else ""}
     period = {
         "since": datetime.combine(since, time(), timezone.utc) if since else None,
         "until": datetime.combine(until + timedelta(days=1), time(), timezone.utc) if until else None,
     }
-    sql.run_template(con, "int_classified_events", fragments, {**period, **bound.values, "everyone": everyone})
+    sql.run_template(con, "int_classified_events", fragments,
+                     {**period, **bound.values, "everyone": everyone, "passes": passes})
 
 
 def event_counts(con: duckdb.DuckDBPyConnection, definition: str) -> EventCounts:

@@ -1,11 +1,11 @@
--- One row per (funnel, mapped event of the analysed period): the funnel steps the event's
--- touchpoint has (last first) and its place in the funnel's reading order: timestamp, then the
--- lowest step number of its touchpoint (touchpoints in no step last), then event_id.
+-- One row per (funnel, mapped event of the persons of mining pass $mining_pass): the funnel steps
+-- the event's touchpoint has (last first) and its place in the funnel's reading order: timestamp,
+-- then the lowest step number of its touchpoint (touchpoints in no step last), then event_id.
 create or replace temp table funnel_events as
 with mapped as (
     select person_id, event_id, epoch_us(occurred_at) as t, touchpoint_index
     from classified_events
-    where touchpoint_index is not null
+    where touchpoint_index is not null and mining_pass = $mining_pass
 ),
 
 steps as (

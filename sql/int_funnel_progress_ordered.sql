@@ -1,12 +1,8 @@
--- Adds to funnel_progress_ordered one row per (sequential or strict funnel, person with an event in it)
--- of bucket $bucket of $buckets (by a hash of the person): the step times of the first attempt that
--- reached the person's furthest step, found by reading the person's events in order. Each person's
--- events are held as one list, which DuckDB keeps in memory: buckets keep a large run under its limit.
-insert into funnel_progress_ordered
+-- One row per (sequential or strict funnel, person with an event in it): the step times of the first
+-- attempt that reached the person's furthest step, found by reading the person's events in order.
+create or replace temp table funnel_progress_ordered as
 with events as (
-    select *
-    from funnel_events
-    where funnel_kind in ('sequential', 'strict') and hash(person_id) % $buckets = $bucket
+    select * from funnel_events where funnel_kind in ('sequential', 'strict')
 ),
 
 per_person as (

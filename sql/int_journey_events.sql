@@ -1,11 +1,13 @@
--- One row per mapped event, with its journey: a person's mapped events in (timestamp, event_id)
--- order, cut after a gap longer than $inactivity_s and, with $end_on_goal, after a goal event.
--- Also whether the event starts a path step ($collapse_repeats merges consecutive repeats).
+-- One row per mapped event of the persons of mining pass $mining_pass, with its journey: a person's
+-- mapped events in (timestamp, event_id) order, cut after a gap longer than $inactivity_s and, with
+-- $end_on_goal, after a goal event. Also whether the event starts a path step ($collapse_repeats
+-- merges consecutive repeats).
 create or replace temp table journey_events as
 with mapped as (
     select c.person_id, c.event_id, c.occurred_at, c.score, c.score_kind, c.touchpoint_index, t.goal
     from classified_events as c
     join definition_touchpoints as t using (touchpoint_index)
+    where c.mining_pass = $mining_pass
 ),
 
 ordered as (

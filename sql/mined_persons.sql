@@ -1,4 +1,5 @@
--- Adds the mined persons' rows of mined_persons: how each person's events of the period fared.
+-- Adds the rows of mined_persons of the persons of mining pass $mining_pass: how each person's events
+-- of the period fared.
 insert into mined_persons
 select
     $definition as definition,
@@ -8,4 +9,5 @@ select
     count(*) filter (where touchpoint_index is not null) as mapped,
     count(*) filter (where in_scope and touchpoint_index is null) as unmapped
 from classified_events
+where mining_pass = $mining_pass
 group by person_id

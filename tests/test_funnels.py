@@ -156,11 +156,11 @@ def reference_any(events, step_numbers, window):
     return best
 
 
-@pytest.mark.parametrize("seed, events_per_pass", [(1, mining.FUNNEL_EVENTS_PER_PASS), (2, mining.FUNNEL_EVENTS_PER_PASS),
-                                                    (3, mining.FUNNEL_EVENTS_PER_PASS), (1, 150), (3, 40)])
+@pytest.mark.parametrize("seed, events_per_pass", [(1, mining.EVENTS_PER_PASS), (2, mining.EVENTS_PER_PASS),
+                                                    (3, mining.EVENTS_PER_PASS), (1, 150), (3, 40)])
 def test_random_funnels_equal_the_reference(tmp_path, monkeypatch, seed, events_per_pass):
-    """Also with the ordered funnels folded in several passes over buckets of persons."""
-    monkeypatch.setattr(mining, "FUNNEL_EVENTS_PER_PASS", events_per_pass)
+    """Also with the persons mined in several passes over buckets of persons."""
+    monkeypatch.setattr(mining, "EVENTS_PER_PASS", events_per_pass)
     rng = random.Random(seed)
     people = {}
     for person in range(120):

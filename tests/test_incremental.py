@@ -38,7 +38,7 @@ def remined(con, name: str) -> int | None:
 
 
 @pytest.mark.slow
-def test_mining_each_landing_day_incrementally_equals_mining_all_days_at_once(tmp_path):
+def test_mining_each_landing_day_incrementally_equals_mining_all_days_at_once(tmp_path, monkeypatch):
     days = sorted(path for path in (SAMPLES / "landing").iterdir() if path.is_dir())
     journeys = [definition.load(SAMPLES / "definitions" / f"{name}.yaml") for name in ("purchase", "service")]
     nightly = db.connect(tmp_path / "nightly.duckdb")
@@ -50,6 +50,7 @@ def test_mining_each_landing_day_incrementally_equals_mining_all_days_at_once(tm
         touched.append(remined(nightly, "purchase"))
     rebuilt = db.connect(tmp_path / "rebuilt.duckdb")
     load(rebuilt, *days)
+    monkeypatch.setattr(mining, "EVENTS_PER_PASS", 5_000)  # the full rebuild in passes, the nights in one
     for journey in journeys:
         mining.mine(rebuilt, journey, full=True)
         assert remined(rebuilt, journey.name) is None

@@ -132,9 +132,14 @@ def mined(tmp_path, rows, inactivity, end_on_goal, collapse):
     return con
 
 
-@pytest.mark.parametrize("seed, inactivity, end_on_goal, collapse", [
-    (1, "30d", True, True), (2, "2d", True, False), (3, "1h", False, True), (4, "7d", False, False)])
-def test_kpis_equal_a_brute_force_reference(tmp_path, seed, inactivity, end_on_goal, collapse):
+@pytest.mark.parametrize("seed, inactivity, end_on_goal, collapse, events_per_pass", [
+    (1, "30d", True, True, mining.EVENTS_PER_PASS), (2, "2d", True, False, mining.EVENTS_PER_PASS),
+    (3, "1h", False, True, mining.EVENTS_PER_PASS), (4, "7d", False, False, mining.EVENTS_PER_PASS),
+    (5, "2d", True, True, 300)])
+def test_kpis_equal_a_brute_force_reference(tmp_path, monkeypatch, seed, inactivity, end_on_goal, collapse,
+                                            events_per_pass):
+    """Also with the persons mined in several passes over buckets of persons."""
+    monkeypatch.setattr(mining, "EVENTS_PER_PASS", events_per_pass)
     rows = random_events(seed, persons=300)
     inactivity_s = definition.DURATION.match(inactivity).group(1)
     inactivity_s = int(inactivity_s) * definition.SECONDS[inactivity[-1]]

@@ -14,6 +14,7 @@ from journey_mining import sql
 CSV_TABLES = ("stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations", "conformance", "funnels",
               "feelings")
 FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet would run as a formula
+EXPORT_BATCH_ROWS = 500_000  # journeys and XES lines are streamed: at 100M events neither fits in memory at once
 
 
 def write_tables(con: duckdb.DuckDBPyConnection, definition: str, folder: Path) -> list[Path]:
@@ -25,9 +26,11 @@ def write_tables(con: duckdb.DuckDBPyConnection, definition: str, folder: Path) 
         path = folder / f"{table}.csv"
         pa_csv.write_csv(spreadsheet_safe(rows), path)
         written.append(path)
-    journeys = sql.arrow(con, "export_journeys", {"definition": definition})
+    journeys = sql.batches(con, "export_journeys", {"definition": definition}, EXPORT_BATCH_ROWS)
     path = folder / "journeys.parquet"
-    pq.write_table(journeys, path, coerce_timestamps="us")  # microseconds: readable by Spark too
+    with pq.ParquetWriter(path, journeys.schema, coerce_timestamps="us") as parquet:  # us: Spark reads it too
+        for batch in journeys:
+            parquet.write_batch(batch)
     written.append(path)
     return written
 
@@ -52,16 +55,14 @@ XES_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>
 <extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>
 """
-XES_BATCH_ROWS = 50_000
 
 
 def write_xes(con: duckdb.DuckDBPyConnection, definition: str, path: Path) -> None:
     """The journeys as an XES event log (case = journey, activity = touchpoint, one event per path step),
-    for Disco, ProM, Celonis, Apromore or pm4py. DuckDB writes the XML of each trace; this streams it."""
-    traces = con.sql(sql.statement("export_xes_traces"), params={"definition": definition})
+    for Disco, ProM, Celonis, Apromore or pm4py. DuckDB writes the XML of each step; this streams it."""
+    lines = sql.batches(con, "export_xes_lines", {"definition": definition}, EXPORT_BATCH_ROWS)
     with open(path, "w", encoding="utf-8") as out:
         out.write(XES_HEAD)
-        for batch in traces.to_arrow_reader(XES_BATCH_ROWS):
-            for trace in batch.column(0).to_pylist():
-                out.write(trace + "\n")
+        for batch in lines:
+            out.write("\n".join(batch.column(0).to_pylist()) + "\n")
         out.write("</log>\n")

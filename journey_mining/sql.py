@@ -26,6 +26,12 @@ def arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None)
     return con.sql(statement(name), params=params or {}).to_arrow_table()
 
 
+def batches(con: duckdb.DuckDBPyConnection, name: str, params: dict, rows: int):
+    """The rows of `sql/<name>.sql` as a stream of Arrow record batches of up to `rows` rows: for results
+    larger than memory."""
+    return con.sql(statement(name), params=params).to_arrow_reader(rows)
+
+
 def one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> tuple | None:
     """The first row of a small look-up (bound parameters), or None; the result is consumed."""
     rows = con.execute(query, params or []).fetchall()

@@ -979,6 +979,11 @@ def incremental_section(results: list[SizeResult]) -> list[str]:
                      f"{size.stage('night_identities').details['persons']:,} | {parts} = {night.seconds:.2f} | "
                      f"{size.rebuild_seconds():.2f} | {size.night_ratio():.1%} | "
                      f"{(night.seconds + rest) / e2e.seconds:.1%} |")
+    skipped = [human(size.target_events) for size in results
+               if not any(stage.stage == "base" for stage in size.stages) and size.end_to_end()]
+    if skipped:
+        lines += ["", f"Not run at {', '.join(skipped)} in this run (`--nights`): there its base is a second full "
+                      "run of the size."]
     return lines + [""]
 
 

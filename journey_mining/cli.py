@@ -100,7 +100,9 @@ def _ingest(args: argparse.Namespace) -> int:
                 print(json.dumps(report.as_json()))
         else:
             _print_counts(reports)
-        if args.full_identity or any(not report.already_loaded for report in reports):
+        # also after a run that was stopped once its events were in and before its persons were
+        if args.full_identity or not identity.persons_up_to_date(con):
+            _progress("building persons")
             persons = identity.build_persons(con, max_ids_per_person=args.max_ids_per_person,
                                              full=args.full_identity)
             _progress(f"persons: {persons.persons} from {persons.identifiers} identifiers"

@@ -78,6 +78,17 @@ def build_persons(con: duckdb.DuckDBPyConnection, *, max_ids_per_person: int = M
     return report
 
 
+def persons_up_to_date(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether persons were built from every loaded file.
+
+    Ingest commits the events, then builds persons: a run stopped in between leaves events with no
+    persons (or persons of the files before), which `journeys ingest` repairs when it runs again.
+    """
+    (last_file_id,) = sql.one(con, "select coalesce(max(file_id), 0) from ingested_files")
+    built = sql.one(con, "select last_file_id from identity_state")
+    return (built[0] if built else 0) >= last_file_id
+
+
 def _built_up_to(con: duckdb.DuckDBPyConnection, max_ids_per_person: int) -> int | None:
     """The last file the stored build linked, when a build can add to it; None when it must start afresh."""
     state = sql.one(con, "select last_file_id, max_ids_per_person = ? and key_check = keyed_hash(?) "

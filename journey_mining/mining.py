@@ -16,8 +16,9 @@ from datetime import date, datetime, time, timedelta, timezone
 import duckdb
 import pyarrow as pa
 
-from journey_mining import sql, touchpoints
+from journey_mining import identity, sql, touchpoints
 from journey_mining.definition import Definition
+from journey_mining.errors import JourneyError
 
 # Rows per person, kept between runs: a run replaces the rows of the persons it mines again.
 PERSON_TABLES = ("journeys", "path_steps", "journey_touchpoints", "funnel_persons", "mined_persons")
@@ -63,6 +64,10 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     Mines again only the persons touched since the definition's latest run, unless `full` is asked
     for or there is no comparable run (none yet, another definition file, another period).
     """
+    if not identity.persons_up_to_date(con):  # events of persons not yet built would be left out unseen
+        (path,) = sql.one(con, "select path from duckdb_databases() where database_name = current_database()")
+        raise JourneyError(f"{path}: the persons are older than the loaded events (an ingest stopped before it "
+                           "built them?); run the same `journeys ingest` again to build them, then mine")
     name = definition.name
     fingerprint = hashlib.sha256(definition.path.read_bytes()).hexdigest()
     con.begin()

@@ -3,6 +3,8 @@
 import json
 import os
 import queue
+import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from journey_mining import db, ingest
+from journey_mining import db, definition, identity, ingest, mining
 from journey_mining.errors import JourneyError
 
 pytestmark = pytest.mark.slow
@@ -218,3 +220,95 @@ def test_the_command_line_fails_in_one_line_when_the_database_stays_busy(tmp_pat
     holder.stdin.close()
     holder.wait(timeout=30)
     assert table_counts(db_path) == {"events": 0, "quarantine": 0, "ingested_files": 0}
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
+KILLS = 21
+DAYS = sorted((SAMPLES / "landing").iterdir())
+# The command under attack: the sample's last two days of clickstream onto a database holding the rest
+NIGHT = [*JOURNEYS, "ingest", "clickstream", *(str(day / "clickstream") for day in DAYS[1:])]
+
+
+def stored_and_mined(db_path: Path) -> dict[str, list[tuple]]:
+    """Events, persons and identities as stored, and the sample purchase journey mined from them."""
+    con = db.connect(db_path)
+    try:
+        rows = {table: sorted(con.execute(f"select * from {table}").fetchall(), key=repr)
+                for table in ("events", "quarantine", "persons", "identities", "oversize_components")}
+        rows["ingested_files"] = con.execute(
+            'select file_id, path, source, sha256, "read", loaded, duplicates, quarantined from ingested_files '
+            "order by file_id").fetchall()
+        journey = definition.load(SAMPLES / "definitions" / "purchase.yaml")
+        mining.mine(con, journey)
+        for table in mining.PERSON_TABLES + mining.SUMMED_TABLES:
+            exclude = " exclude (mined_at)" if table == "mining_runs" else ""
+            rows[table] = sorted(con.execute(f"select *{exclude} from {table}").fetchall(), key=repr)
+        return rows
+    finally:
+        con.close()
+
+
+def test_an_ingest_killed_at_random_moments_and_run_again_gives_what_one_run_gives(tmp_path):
+    base = tmp_path / "base.duckdb"
+    con = db.connect(base)
+    ingest.ingest(con, "crm", [day / "crm" for day in DAYS])
+    ingest.ingest(con, "clickstream", [DAYS[0] / "clickstream"])
+    identity.build_persons(con)
+    con.close()
+
+    whole = tmp_path / "whole.duckdb"
+    shutil.copy(base, whole)
+    started = time.monotonic()
+    with subprocess.Popen([*NIGHT, "--db", str(whole)], stderr=subprocess.PIPE, text=True) as run:
+        progress = Lines(run.stderr)
+        progress.wait_for("building persons")
+        building = time.monotonic()
+        assert run.wait(timeout=120) == 0
+        progress.close()
+    run_s, persons_s = time.monotonic() - started, time.monotonic() - building
+    expected = stored_and_mined(whole)
+
+    moments = random.Random(11)
+    between_commits = 0
+    for kill in range(KILLS):
+        attacked = tmp_path / f"attacked-{kill}.duckdb"
+        shutil.copy(base, attacked)
+        with subprocess.Popen([*NIGHT, "--db", str(attacked)], stderr=subprocess.PIPE, text=True) as run:
+            progress = Lines(run.stderr)
+            if kill % 3 == 0:  # anywhere in the run
+                time.sleep(moments.uniform(0, run_s))
+            elif kill % 3 == 1:  # while files are staged and loaded
+                progress.wait_for("[1/2]")
+                time.sleep(moments.uniform(0, run_s / 4))
+            else:  # the events committed, persons being built: half of these at once
+                progress.wait_for("building persons")
+                time.sleep(0 if kill % 2 else moments.uniform(0, persons_s))
+            run.send_signal(signal.SIGKILL)
+            run.wait(timeout=60)
+            progress.close()
+        con = db.connect(attacked)
+        events_in = con.execute("select count(*) from ingested_files").fetchone()[0] > 4
+        between_commits += events_in and not identity.persons_up_to_date(con)
+        con.close()
+
+        again = subprocess.run([*NIGHT, "--db", str(attacked)], capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stderr
+        assert stored_and_mined(attacked) == expected, f"kill {kill}"
+        attacked.unlink()
+    assert between_commits >= 3  # the loop did stop runs between the events' commit and the persons'
+
+
+def test_mining_refuses_persons_older_than_the_events(tmp_path, db_path):
+    path = write_clicks(tmp_path / "clicks.jsonl", "e", 10)
+    con = db.connect(db_path)
+    ingest.ingest(con, "clickstream", [path])  # as a run stopped before its persons would leave it
+    con.close()
+
+    run = subprocess.run([*JOURNEYS, "mine", str(SAMPLES / "definitions" / "purchase.yaml"), "--db", str(db_path),
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+
+    assert run.returncode == 1
+    said = [line for line in run.stderr.splitlines() if line.startswith("journeys:")]
+    assert len(said) == 1 and "Traceback" not in run.stderr
+    assert str(db_path) in said[0] and "persons are older than the loaded events" in said[0]
+    assert not (tmp_path / "out").exists()

@@ -5,8 +5,10 @@ shown only with --debug.
 """
 
 import argparse
+import errno
 import importlib
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -40,9 +42,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        print(f"journeys: {type(error).__name__}: {first_line} (run with --debug for details)",
-              file=sys.stderr)
+        if where := _full_disk(error, first_line):
+            print(f"journeys: no space left on device writing {where}; nothing of the step that failed was "
+                  "kept (free some space and run the same command again)", file=sys.stderr)
+        else:
+            print(f"journeys: {type(error).__name__}: {first_line} (run with --debug for details)",
+                  file=sys.stderr)
         return 1
+
+
+def _full_disk(error: Exception, message: str) -> str | None:
+    """The file a write failed on for want of space (DuckDB says it in its message, Python in the error)."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return str(error.filename or "a file")
+    if "No space left on device" in message:
+        quoted = re.search(r'"([^"]+)"', message)
+        return quoted.group(1) if quoted else "the database"
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,7 +136,7 @@ def _mine(args: argparse.Namespace) -> int:
         for journey in definitions:
             _progress(f"mining {journey.name} ({journey.path})")
             summary = run.mine_definition(con, journey, Path(args.out), since=args.since, until=args.until,
-                                          full=args.full)
+                                          full=args.full, progress=lambda step: _progress(f"  {step}"))
             print(f"{journey.name}: {summary['journeys']} journeys of {summary['persons']} persons, "
                   f"{summary['converted']} converted -> {Path(args.out) / journey.name}")
     finally:

@@ -59,6 +59,15 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
     return con
 
 
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if a failed commit (a full disk) has not ended it already: the error
+    that made the transaction fail is the one to report, not the rollback's own."""
+    try:
+        con.rollback()
+    except duckdb.TransactionException:
+        pass
+
+
 def _settings(path: Path) -> dict:
     """Memory limit and spill folder, so large window functions spill instead of failing."""
     settings = {"temp_directory": str(path.with_name(path.name + ".tmp"))}

@@ -1,6 +1,11 @@
 """Writing a mined definition's tables to files for BI tools and spreadsheets (SPEC section 6)."""
 
+import glob
 import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -15,6 +20,30 @@ CSV_TABLES = ("stage_kpis", "touchpoint_kpis", "transitions", "variants", "devia
               "feelings")
 FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet would run as a formula
 EXPORT_BATCH_ROWS = 500_000  # journeys and XES lines are streamed: at 100M events neither fits in memory at once
+
+
+@contextmanager
+def replaced_whole(folder: Path) -> Iterator[Path]:
+    """A new folder to write a run's files into, which replaces `folder` whole once they are all written.
+
+    A run stopped part-way leaves the previous files as they were, never a mix of two runs; the next run
+    removes what a stopped one left (hidden folders beside `folder`).
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    for stale in folder.parent.glob(f".{glob.escape(folder.name)}.*-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = folder.with_name(f".{folder.name}.writing-{os.getpid()}")
+    staging.mkdir()
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    previous = folder.with_name(f".{folder.name}.replaced-{os.getpid()}")
+    if folder.exists():
+        folder.rename(previous)
+    staging.rename(folder)
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def write_tables(con: duckdb.DuckDBPyConnection, definition: str, folder: Path) -> list[Path]:

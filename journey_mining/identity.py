@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from journey_mining import pseudonyms, sql
+from journey_mining import db, pseudonyms, sql
 
 MAX_IDS_PER_PERSON = 50
 REBUILT_TABLES = ("identities", "oversize_components", "persons")  # in this order: persons reads identities
@@ -73,7 +73,7 @@ def build_persons(con: duckdb.DuckDBPyConnection, *, max_ids_per_person: int = M
         )
         con.commit()
     except BaseException:
-        con.rollback()
+        db.rollback(con)
         raise
     return report
 

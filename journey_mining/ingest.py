@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from journey_mining import pseudonyms, readers, sql
+from journey_mining import db, pseudonyms, readers, sql
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
 
@@ -145,12 +145,12 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
             _check_unchanged(parquet_files, new_files)
         con.commit()
     except (duckdb.IOException, duckdb.InvalidInputException) as error:
-        con.rollback()
+        db.rollback(con)
         if unreadable := _unreadable_parquet(error, parquet_files, new_files):
             raise unreadable from error
         raise
     except BaseException:
-        con.rollback()
+        db.rollback(con)
         raise
     finally:
         # the run's work tables hold rows as read (emails in clear): gone with the run

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import duckdb
 import pyarrow as pa
 
-from journey_mining import identity, sql, touchpoints
+from journey_mining import db, identity, sql, touchpoints
 from journey_mining.definition import Definition
 from journey_mining.errors import JourneyError
 
@@ -106,7 +106,7 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         counts = event_counts(con, name)
         con.commit()
     except BaseException:
-        con.rollback()
+        db.rollback(con)
         raise
     return counts
 
@@ -206,5 +206,5 @@ def record_conformance(con: duckdb.DuckDBPyConnection, definition: str, fitness:
         sql.run(con, "conformance", {**parameters, "fitness": fitness, "precision": precision, "model_note": note})
         con.commit()
     except BaseException:
-        con.rollback()
+        db.rollback(con)
         raise

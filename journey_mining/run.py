@@ -1,8 +1,9 @@
-"""A mining run of one definition, in the four steps the nightly job also runs as assets: mine (SQL),
-conform (pm4py, time-boxed), export (files and summary.json), report (the journey map, report.html)."""
+"""A mining run of one definition, in the three steps the nightly job also runs as assets: mine (SQL),
+conform (fitness and precision), export (files, summary.json and the journey map, report.html)."""
 
 import platform
 import time
+from collections.abc import Callable
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -16,18 +17,21 @@ VERSIONED = ("journey-mining", "duckdb", "pm4py", "pandas", "pyarrow", "networkx
 
 
 def mine_definition(con: duckdb.DuckDBPyConnection, definition: Definition, out: Path, *,
-                    since: date | None = None, until: date | None = None, full: bool = False) -> dict:
-    """All four steps into `out/<definition name>/`; the run summary (also written as summary.json)."""
+                    since: date | None = None, until: date | None = None, full: bool = False,
+                    progress: Callable[[str], None] = lambda step: None) -> dict:
+    """All three steps into `out/<definition name>/`; the run summary (also written as summary.json).
+    `progress` is told each step as it starts."""
     timings = {}
     started = time.perf_counter()
+    progress("mining journeys")
     mining.mine(con, definition, since=since, until=until, full=full)
     timings["mine"] = time.perf_counter() - started
     started = time.perf_counter()
+    progress("fitness and precision")
     conform(con, definition)
     timings["conformance"] = time.perf_counter() - started
-    summary = export(con, definition, out, timings=timings)
-    report.write_report(con, definition, out / definition.name)
-    return summary
+    progress("writing files")
+    return export(con, definition, out, timings=timings)
 
 
 def conform(con: duckdb.DuckDBPyConnection, definition: Definition,
@@ -42,16 +46,18 @@ def conform(con: duckdb.DuckDBPyConnection, definition: Definition,
 
 def export(con: duckdb.DuckDBPyConnection, definition: Definition, out: Path, *,
            timings: dict[str, float] | None = None) -> dict:
-    """Every output file of SPEC section 6 from the mined tables, and the run summary."""
-    folder = out / definition.name
+    """Every output file of SPEC section 6 from the mined tables, the journey map included, and the run
+    summary; `out/<definition name>/` is replaced whole, or left as it was when the run stops part-way."""
     started = time.perf_counter()
-    exports.write_tables(con, definition.name, folder)
-    process_model.write_discovered_model(
-        sql.run(con, "int_transition_counts", {"definition": definition.name}), folder)
-    exports.write_xes(con, definition.name, folder / "journeys.xes")
-    timings = {**(timings or {}), "export": time.perf_counter() - started}
-    summary = run_summary(con, definition, timings)
-    exports.write_summary(folder / "summary.json", summary)
+    with exports.replaced_whole(out / definition.name) as folder:
+        exports.write_tables(con, definition.name, folder)
+        process_model.write_discovered_model(
+            sql.run(con, "int_transition_counts", {"definition": definition.name}), folder)
+        exports.write_xes(con, definition.name, folder / "journeys.xes")
+        timings = {**(timings or {}), "export": time.perf_counter() - started}
+        summary = run_summary(con, definition, timings)
+        exports.write_summary(folder / "summary.json", summary)
+        report.write_report(con, definition, folder)
     return summary
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from dagster import AssetKey, AssetsDefinition, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
 
-from journey_mining import checks, mining, report, run
+from journey_mining import checks, mining, run
 from journey_mining.definition import Definition
 from journey_mining.mining import EventCounts
 from pipelines import formats
@@ -79,7 +79,8 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
            kinds={"csv", "parquet"})
     def exports(database: JourneysDatabase, output: OutputFolder) -> MaterializeResult:
         """The definition's files for BI tools, spreadsheets and process mining tools (CSV, Parquet,
-        XES, the discovered model) and summary.json, in `<output folder>/<definition name>/`."""
+        XES, the discovered model), summary.json and the journey map, in `<output folder>/<definition
+        name>/`, which is replaced whole."""
         with database.connection(read_only=True) as con:
             summary = run.export(con, definition, Path(output.path))
         return MaterializeResult(metadata={
@@ -92,9 +93,10 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
     @asset(key=key("report"), deps=[key("exports")], group_name=group, kinds={"html"})
     def journey_map(database: JourneysDatabase, output: OutputFolder) -> MaterializeResult:
         """report.html: the journey map (observed paths in the assumed stages, drop-off, feelings) beside
-        the stage funnel, variants, deviations, funnels and the run summary; one file that opens offline."""
+        the stage funnel, variants, deviations, funnels and the run summary; one file that opens offline.
+        The exports write it with the other files, since the folder is replaced whole; here it is shown."""
+        path = Path(output.path) / name / "report.html"
         with database.connection(read_only=True) as con:
-            path = report.write_report(con, definition, Path(output.path) / name)
             stages = checks.stage_kpis(con, name)
         return MaterializeResult(metadata={
             "path": MetadataValue.path(str(path)),

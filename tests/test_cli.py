@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from journey_mining import db
 pytestmark = pytest.mark.slow
 
 JOURNEYS = [sys.executable, "-m", "journey_mining.cli"]
+SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 
 
 def journeys(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
@@ -153,3 +155,28 @@ def test_an_unknown_time_zone_is_refused_in_one_line(landing, db_path):
     assert run.returncode in (1, 2)  # a failed run or bad usage; either way one line, no traceback
     assert len(run.stderr.strip().splitlines()) == 1
     assert "Mars/Olympus" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB file system of its own (tmpfs), full long before the sample day's events are stored."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"mounting a small tmpfs needs root: {mounted.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_is_said_as_such_naming_the_file(small_disk):
+    day = SAMPLES / "landing" / "2026-10-01" / "clickstream"
+    db_path = small_disk / "journeys.duckdb"
+
+    run = journeys("ingest", "clickstream", day, "--db", db_path)
+
+    assert run.returncode == 1
+    said = [line for line in run.stderr.splitlines() if line.startswith("journeys:")]
+    assert len(said) == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "no space left on device" in said[0] and str(small_disk) in said[0], said[0]
+    assert "rollback" not in said[0]

@@ -12,7 +12,7 @@ per_person as (
         any_value(funnel_kind) = 'strict' as strict,
         any_value(window_us) as window_us,
         any_value(steps) as steps,
-        list({'t': t, 'ks': ks} order by t, first_step, event_id) as person_events
+        list({'t': t, 'ks': ks} order by t, first_step, event_id, source) as person_events
     from events
     group by funnel, person_id
 ),

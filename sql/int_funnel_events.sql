@@ -1,9 +1,10 @@
 -- One row per (funnel, mapped event of the persons of mining pass $mining_pass): the funnel steps
 -- the event's touchpoint has (last first) and its place in the funnel's reading order: timestamp,
--- then the lowest step number of its touchpoint (touchpoints in no step last), then event_id.
+-- then the lowest step number of its touchpoint (touchpoints in no step last), then event_id, then
+-- source (clickstream before crm), so that two events of one id and time keep one order.
 create or replace temp table funnel_events as
 with mapped as (
-    select person_id, event_id, epoch_us(occurred_at) as t, touchpoint_index
+    select person_id, event_id, source, epoch_us(occurred_at) as t, touchpoint_index
     from classified_events
     where touchpoint_index is not null and mining_pass = $mining_pass
 ),
@@ -27,6 +28,7 @@ final as (
         f.steps,
         m.person_id,
         m.event_id,
+        m.source,
         m.t,
         coalesce(s.ks, []::integer[]) as ks,
         coalesce(s.first_step, 2147483647) as first_step

@@ -12,7 +12,8 @@ step_events as (
 ),
 
 start_steps as (
-    select e.funnel, e.person_id, e.event_id, e.first_step, e.t as start_t, e.window_us, numbered.step
+    select
+        e.funnel, e.person_id, e.event_id, e.source, e.first_step, e.t as start_t, e.window_us, numbered.step
     from events as e
     cross join lateral (select range as step from range(1, e.steps + 1)) as numbered
 ),
@@ -30,13 +31,14 @@ attempts as (
         funnel,
         person_id,
         event_id,
+        source,
         first_step,
         start_t,
         coalesce(list(first_t order by first_t)
                  filter (where first_t is not null and (window_us is null or first_t - start_t <= window_us)),
                  []::bigint[]) as step_times
     from firsts
-    group by funnel, person_id, event_id, first_step, start_t
+    group by funnel, person_id, event_id, source, first_step, start_t
 ),
 
 ranked as (
@@ -44,7 +46,7 @@ ranked as (
         *,
         row_number() over (
             partition by funnel, person_id
-            order by len(step_times) desc, start_t, first_step, event_id
+            order by len(step_times) desc, start_t, first_step, event_id, source
         ) as place
     from attempts
 ),

@@ -1,10 +1,11 @@
 -- One row per mapped event of the persons of mining pass $mining_pass, with its journey: a person's
--- mapped events in (timestamp, event_id) order, cut after a gap longer than $inactivity_s and, with
--- $end_on_goal, after a goal event. Also whether the event starts a path step ($collapse_repeats
--- merges consecutive repeats).
+-- mapped events in (timestamp, event_id, source) order (source last: clickstream before crm when two
+-- events share an id and a time), cut after a gap longer than $inactivity_s and, with $end_on_goal,
+-- after a goal event. Also whether the event starts a path step ($collapse_repeats merges
+-- consecutive repeats).
 create or replace temp table journey_events as
 with mapped as (
-    select c.person_id, c.event_id, c.occurred_at, c.score, c.score_kind, c.touchpoint_index, t.goal
+    select c.person_id, c.event_id, c.source, c.occurred_at, c.score, c.score_kind, c.touchpoint_index, t.goal
     from classified_events as c
     join definition_touchpoints as t using (touchpoint_index)
     where c.mining_pass = $mining_pass
@@ -17,7 +18,7 @@ ordered as (
         lag(goal) over person_order as previous_goal,
         lag(touchpoint_index) over person_order as previous_touchpoint
     from mapped
-    window person_order as (partition by person_id order by occurred_at, event_id)
+    window person_order as (partition by person_id order by occurred_at, event_id, source)
 ),
 
 flagged as (
@@ -33,9 +34,10 @@ final as (
     select
         person_id,
         sum(starts_journey::integer) over (
-            partition by person_id order by occurred_at, event_id rows unbounded preceding
+            partition by person_id order by occurred_at, event_id, source rows unbounded preceding
         ) as journey_number,
         event_id,
+        source,
         occurred_at,
         score,
         score_kind,

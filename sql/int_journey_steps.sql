@@ -6,7 +6,9 @@ with step_starts as (
         journey_number,
         touchpoint_index,
         occurred_at,
-        row_number() over (partition by person_id, journey_number order by occurred_at, event_id) as step
+        row_number() over (
+            partition by person_id, journey_number order by occurred_at, event_id, source
+        ) as step
     from journey_events
     where starts_step
 ),

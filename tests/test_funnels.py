@@ -100,12 +100,54 @@ def test_any_order_funnel_counts_distinct_steps_within_the_window(tmp_path):
                     (3, 1, 1 / 3, 0.5, 10.0, 10.0)]
 
 
-def test_a_touchpoint_at_two_steps_fills_the_later_step_first(tmp_path):
-    # steps A, B, A: the second A fills step 3 (advancing the attempt at B), not a new step 1
+def test_a_touchpoint_at_two_steps_advances_the_attempt_at_the_step_before_the_later_one(tmp_path):
+    # steps A, B, A: the second A advances the attempt held at B to step 3 (and starts a new attempt)
     people = {"p1": [(0, "A"), (10, "B"), (30, "A")], "p2": [(0, "A"), (10, "A")]}
     rows = run_funnels(tmp_path, people, [{"name": "aba", "steps": ["A", "B", "A"], "order": "sequential"}])["aba"]
     assert [(step, persons) for step, persons, *_ in rows] == [(1, 2), (2, 1), (3, 1)]
     assert rows[2][4] == 20.0
+
+
+@pytest.mark.parametrize("events_per_pass", [mining.EVENTS_PER_PASS, 3])
+def test_a_touchpoint_at_two_sequential_steps_advances_and_starts_attempts(tmp_path, monkeypatch, events_per_pass):
+    # steps [Product page, Product page, Add to cart] = [A, A, B], window 3 days
+    monkeypatch.setattr(mining, "EVENTS_PER_PASS", events_per_pass)
+    day = 86400
+    people = {
+        # the SPEC's example: A@0 starts X; A@1 advances X to step 2 and starts Y; A@2 advances Y to step 2
+        # and starts Z; B@3 advances Y (held at step 2) to step 3. Y is the first attempt at step 3: 1, 2, 3
+        "p1": [(0, "A"), (1, "A"), (2, "A"), (3, "B")],
+        # X: 0, 3d (inclusive); Y starts at 3d and reaches step 2 at 4d; B at 5d is 2d after Y's start,
+        # so Y reaches step 3 (X, 5d after its start, could not): times 3d, 4d, 5d
+        "p2": [(0, "A"), (3 * day, "A"), (4 * day, "A"), (5 * day, "B")],
+        # B with nothing held at step 2 advances nothing
+        "p3": [(5, "A"), (6, "B")],
+    }
+    rows = run_funnels(tmp_path, people, [{"name": "aab", "steps": ["A", "A", "B"], "order": "sequential",
+                                           "window": 3 * day}])["aab"]
+    # step 1: 3; step 2: p1 (1 s), p2 (1 d); step 3: p1 (1 s), p2 (1 d): mean and median 43200.5 s each
+    assert rows == [(1, 3, 1.0, 1.0, None, None), (2, 2, 2 / 3, 2 / 3, 43200.5, 43200.5),
+                    (3, 2, 2 / 3, 1.0, 43200.5, 43200.5)]
+
+
+@pytest.mark.parametrize("events_per_pass", [mining.EVENTS_PER_PASS, 3])
+def test_a_touchpoint_at_two_strict_steps_keeps_every_attempt_it_advanced_or_started(tmp_path, monkeypatch,
+                                                                                     events_per_pass):
+    # steps [Add to cart, Add to cart, Checkout] = [A, A, C], strict, no window
+    monkeypatch.setattr(mining, "EVENTS_PER_PASS", events_per_pass)
+    people = {
+        # A@0 starts X; A@10 advances X to step 2 and starts Y (both kept); A@30 advances Y to step 2
+        # (replacing X, which it does not advance: dropped) and starts Z; C@60 advances Y: 10, 30, 60
+        "p1": [(0, "A"), (10, "A"), (30, "A"), (60, "C")],
+        # X: 0, 10, then C advances it: 0, 10, 20
+        "p2": [(0, "A"), (10, "A"), (20, "C")],
+        # X (mapped, in no step) advances nothing: every attempt is dropped, C finds nothing at step 2
+        "p3": [(0, "A"), (10, "A"), (15, "X"), (20, "C")],
+    }
+    rows = run_funnels(tmp_path, people, [{"name": "aac", "steps": ["A", "A", "C"], "order": "strict"}])["aac"]
+    # step 2: all three (20, 10, 10 s: mean 40/3, median 10); step 3: p1 (30 s), p2 (10 s): mean and median 20
+    assert rows == [(1, 3, 1.0, 1.0, None, None), (2, 3, 1.0, 1.0, 40 / 3, 10.0),
+                    (3, 2, 2 / 3, 2 / 3, 20.0, 20.0)]
 
 
 def reference(events: list[tuple[int, str, str]], steps: list[str], order: str, window: int | None):
@@ -116,27 +158,27 @@ def reference(events: list[tuple[int, str, str]], steps: list[str], order: str, 
     if order == "any":
         return reference_any(events, step_numbers, window)
     reading = sorted(events, key=lambda e: (e[0], min(step_numbers.get(e[2], [10**9])), e[1]))
-    held: dict[int, dict] = {}
+    held: dict[int, dict] = {}  # step -> the attempt that most recently reached it
     best: list[int] = []
     for at, _, touchpoint in reading:
-        if order == "sequential" and touchpoint not in step_numbers:
-            continue
-        advanced = None
+        before = dict(held)
+        moved = []  # the attempts this event advanced or started
         for k in sorted(step_numbers.get(touchpoint, []), reverse=True):
             if k == 1:
-                advanced = {"start": at, "times": [at]}
-                held[1] = advanced
-                break
-            attempt = held.get(k - 1)
-            if attempt and len(attempt["times"]) == k - 1 and (window is None or at - attempt["start"] <= window):
+                attempt = {"start": at, "times": [at]}
+            else:
+                attempt = before.get(k - 1)
+                if (attempt is None or any(attempt is m for m in moved) or len(attempt["times"]) != k - 1
+                        or (window is not None and at - attempt["start"] > window)):
+                    continue
                 attempt["times"].append(at)
-                held[k] = attempt
-                advanced = attempt
-                break
+            held[k] = attempt
+            moved.append(attempt)
         if order == "strict":
-            held = {k: a for k, a in held.items() if a is advanced}
-        if advanced and len(advanced["times"]) > len(best):
-            best = list(advanced["times"])
+            held = {k: a for k, a in held.items() if any(a is m for m in moved)}
+        for attempt in moved:
+            if len(attempt["times"]) > len(best):
+                best = list(attempt["times"])
     return best
 
 
@@ -174,6 +216,10 @@ def test_random_funnels_equal_the_reference(tmp_path, monkeypatch, seed, events_
         {"name": "seq_open", "steps": ["A", "B", "A", "C"], "order": "sequential", "window": None},
         {"name": "strict", "steps": ["A", "B", "C"], "order": "strict", "window": 300},
         {"name": "strict_rep", "steps": ["B", "A", "B"], "order": "strict", "window": None},
+        {"name": "seq_twice", "steps": ["A", "A", "B"], "order": "sequential", "window": 150},
+        {"name": "seq_thrice", "steps": ["A", "A", "B", "A", "C"], "order": "sequential", "window": None},
+        {"name": "strict_twice", "steps": ["A", "A", "C"], "order": "strict", "window": None},
+        {"name": "strict_thrice", "steps": ["B", "A", "A", "B"], "order": "strict", "window": 250},
         {"name": "any", "steps": ["A", "B", "C"], "order": "any", "window": 120},
         {"name": "any_rep", "steps": ["C", "A", "C"], "order": "any", "window": 60},
     ]

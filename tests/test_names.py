@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pyarrow.parquet as pq
 import pytest
 
-from journey_mining import cli, db, definition, identity, ingest, mining
+from journey_mining import cli, db, definition, identity, ingest, mining, report
 
 START = datetime(2026, 9, 1, tzinfo=timezone.utc)
 # Property keys that a `$."key"` JSON path spells with escapes or that look like path syntax.
@@ -173,3 +173,20 @@ def test_the_report_shows_the_names_as_written_in_a_browser(mined):
     assert shown["funnel"] == f"{FUNNEL} (sequential)"
     assert shown["clusters"] == STAGES  # the map
     assert sorted(shown["nodes"]) == sorted(touchpoint for touchpoint, _ in TOUCHPOINTS.values())
+
+
+def test_a_touchpoint_named_like_a_map_node_keeps_a_node_of_its_own(tmp_path):
+    # 11 journeys: 10 x "(other)" > A > B, 1 x A > B. At 10 % (2 journeys) (start) -> A is hidden,
+    # so the map's node for hidden transitions is drawn beside the touchpoint "(other)": 6 nodes.
+    path = tmp_path / "map.yaml"
+    path.write_text("name: map\nstages:\n  - name: S\n    touchpoints:\n      - {name: '(other)', match: {event: o}}\n"
+                    "      - {name: A, match: {event: a}}\n      - {name: B, match: {event: b}, goal: true}\n")
+    journey = definition.load(path)
+    transitions = [{"source": s, "target": t, "transitions": n, "journeys": n, "kind": "expected"} for s, t, n in [
+        ("(start)", "(other)", 10), ("(other)", "A", 10), ("(start)", "A", 1), ("A", "B", 11), ("B", "(end)", 11)]]
+    (level,) = [level for level in report.map_levels(transitions, 11, [(1, 1), (10, 10)]) if level.minimum_journeys == 2]
+    kpis = {name: {"journeys": 11, "exit_rate": 0.0} for name in ("(other)", "A", "B")}
+    svg = report._layout(report._dot(journey, level, "map-0", kpis, 11))
+    nodes = ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")
+    labels = [[t.text for t in g.iter("{http://www.w3.org/2000/svg}text")] for g in nodes if "node" in g.get("class")]
+    assert sorted(label[0] for label in labels) == ["(other)", "A", "B", "end", "other: 1 hidden transitions", "start"]

@@ -507,6 +507,7 @@ h3 { font-size: 1rem; margin: 16px 0 4px; } small, .note, .empty { color: #5b667
 table { border-collapse: collapse; font-size: 0.85rem; margin: 6px 0; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #e6eaee; text-align: left; vertical-align: top; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
+td, h1, h3, .bar-label { white-space: pre-wrap; }  /* names show their spaces as written */
 .bars { max-width: 760px; }
 .bar-row { display: grid; grid-template-columns: 200px 1fr 220px; gap: 8px; align-items: center; margin: 2px 0; }
 .bar { display: block; height: 14px; background: #2c7fb8; border-radius: 2px; }

@@ -20,7 +20,7 @@ def mine_landing(landing: Path, definitions: list[Path], out: Path, database: Pa
     Files loaded before are known by their content and not loaded again, so a rerun on the same
     database only mines again.
     """
-    journeys = [definition.load(path) for path in definitions]  # all valid before any work
+    journeys = definition.load_all(definitions)  # all valid before any work
     days = ingest.landing_days(landing)
     if not days:
         raise JourneyError(f"{landing}: no landing day folders (YYYY-MM-DD) to ingest")

@@ -130,7 +130,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _mine(args: argparse.Namespace) -> int:
-    definitions = [definition.load(path) for path in args.definitions]  # all valid before any work
+    definitions = definition.load_all(args.definitions)  # all valid before any work
     con = db.connect(args.db)
     try:
         for journey in definitions:

@@ -6,7 +6,9 @@ reject keys given twice, which safe_load would silently let the last one win.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -18,7 +20,13 @@ MATCH_KEYS = MATCH_TEXT_KEYS + ("url", "properties")
 FUNNEL_ORDERS = ("sequential", "strict", "any")
 DURATION = re.compile(r"^(\d+)([smhd])$")
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a definition name becomes a folder name
+MAX_DURATION_S = 3650 * 86400
+MAX_NAME_CHARACTERS = 200
+MAX_FOLDER_NAME_BYTES = 255  # the longest file name Linux and macOS file systems take, in UTF-8 bytes
+PATH_JOIN = " > "  # joins a path's touchpoints in every export
+# (start) and (end) are the ends of every path's transitions; `other` is the journey map's node for
+# the transitions it hides.
+RESERVED_TOUCHPOINT_NAMES = ("(start)", "(end)", "other")
 
 
 class DefinitionError(UsageError):
@@ -74,6 +82,7 @@ class Definition:
     stages: tuple[Stage, ...]
     allowed: tuple[tuple[str, str], ...]
     funnels: tuple[Funnel, ...]
+    name_line: int  # where `name:` is, for problems found across files
 
     @property
     def touchpoints(self) -> tuple[Touchpoint, ...]:
@@ -95,6 +104,36 @@ def load(path: str | Path) -> Definition:
         line = mark.line + 1 if mark else 1
         raise DefinitionError(f"{path}:{line}: not valid YAML: {getattr(error, 'problem', error)}") from error
     return _Reader(path).definition(root)
+
+
+def load_all(paths: Iterable[str | Path]) -> list[Definition]:
+    """The definitions of one run, each read as `load` does; two whose names would be one folder
+    (the same name, or names differing only in letter case, as on a case-insensitive disk) fail."""
+    definitions: list[Definition] = []
+    folders: dict[str, Definition] = {}
+    for path in paths:
+        journey = load(path)
+        other = folders.setdefault(folder_key(journey.name), journey)
+        if other is not journey:
+            where = f"{journey.path}:{journey.name_line}: definition name {journey.name!r}"
+            if other.name == journey.name:
+                raise DefinitionError(f"{where} is also the name in {other.path}:{other.name_line}; "
+                                      "each definition needs a name of its own")
+            raise DefinitionError(f"{where} differs only in letter case from {other.name!r} in "
+                                  f"{other.path}:{other.name_line}; both would be one folder on a "
+                                  "case-insensitive disk")
+        definitions.append(journey)
+    return definitions
+
+
+def folder_key(name: str) -> str:
+    """What a case-insensitive disk (macOS, Windows) sees of a folder name: Unicode's canonical
+    caseless form, so `Übersicht`, `übersicht` and a `u` with a combining diaeresis are one folder.
+
+    >>> folder_key("Übersicht") == folder_key("u\\u0308bersicht")
+    True
+    """
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
 
 
 class _Reader:
@@ -144,15 +183,61 @@ class _Reader:
         if not found:
             raise self.fail(node, f"{where}: bad duration {getattr(node, 'value', '')!r} "
                                   "(an integer with s, m, h or d, e.g. 30d)")
-        return int(found.group(1)) * SECONDS[found.group(2)]
+        seconds = int(found.group(1)) * SECONDS[found.group(2)]
+        if seconds > MAX_DURATION_S:
+            raise self.fail(node, f"{where}: duration {node.value!r} is too long "
+                                  f"(at most {MAX_DURATION_S // 86400} days)")
+        return seconds
+
+    def name(self, node: yaml.Node, what: str) -> str:
+        """A name as it is written: 1-200 characters, each printable (letters, marks, digits, punctuation,
+        symbols) or a space (the ideographic one of CJK text too), and no space at either end."""
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+            raise self.fail(node, f"{what} must be a text")
+        name = node.value
+        if not name:
+            raise self.fail(node, f"{what} is empty")
+        if len(name) > MAX_NAME_CHARACTERS:
+            raise self.fail(node, f"{what} {name[:40]!r}… is {len(name)} characters long "
+                                  f"(at most {MAX_NAME_CHARACTERS})")
+        hidden = [character for character in name
+                  if not character.isprintable() and unicodedata.category(character) != "Zs"]
+        if hidden:
+            raise self.fail(node, f"{what} {name!r} holds a control or invisible character "
+                                  f"(U+{ord(hidden[0]):04X}); names are printable text")
+        if name != name.strip():
+            raise self.fail(node, f"{what} {name!r} begins or ends with a space")
+        return name
+
+    def touchpoint_name(self, node: yaml.Node) -> str:
+        name = self.name(node, "touchpoint name")
+        if name in RESERVED_TOUCHPOINT_NAMES:
+            raise self.fail(node, f"touchpoint name {name!r} is reserved: (start) and (end) are where "
+                                  "paths begin and end, other is the journey map's node for hidden transitions")
+        # Paths join touchpoints with ` > `: a name holding it, or making it with a neighbour's
+        # join (`A >`, `> B`, `>`), would let one path read as two different ones.
+        if PATH_JOIN in f" {name} ":
+            raise self.fail(node, f"touchpoint name {name!r} would make paths ambiguous: paths join "
+                                  f"touchpoints with {PATH_JOIN!r}, so a name may not hold it, begin "
+                                  "with '> ' or end with ' >'")
+        return name
+
+    def definition_name(self, node: yaml.Node) -> str:
+        name = self.name(node, "name")
+        # The name is the folder the run writes to.
+        if name in (".", "..") or "/" in name or "\\" in name:
+            raise self.fail(node, f"name {name!r} is also a folder name: it may not hold '/' or '\\' "
+                                  "nor be '.' or '..'")
+        if len(name.encode("utf-8")) > MAX_FOLDER_NAME_BYTES:
+            raise self.fail(node, f"name {name!r} is too long for a folder name "
+                                  f"({len(name.encode('utf-8'))} bytes in UTF-8; at most {MAX_FOLDER_NAME_BYTES})")
+        return name
 
     def definition(self, root: yaml.Node | None) -> Definition:
         entries = self.mapping(root, "the definition",
                                ("name", "scope", "cut", "stages", "allowed", "funnels"), ("name", "stages"))
         name_node = entries["name"][1]
-        name = self.text(name_node, "name")
-        if not NAME.match(name):
-            raise self.fail(name_node, f"name {name!r} may hold only letters, digits, '_', '-' and '.'")
+        name = self.definition_name(name_node)
         scope = self.match(entries["scope"][1], "scope") if "scope" in entries else None
         cut = self.cut(entries["cut"][1]) if "cut" in entries else Cut()
         stages = self.stages(entries["stages"][1])
@@ -161,7 +246,7 @@ class _Reader:
             raise self.fail(entries["stages"][0], "the definition has no goal: mark a touchpoint with `goal: true`")
         allowed = self.allowed(entries["allowed"][1], touchpoints) if "allowed" in entries else ()
         funnels = self.funnels(entries["funnels"][1], touchpoints) if "funnels" in entries else ()
-        return Definition(name, self.path, scope, cut, stages, allowed, funnels)
+        return Definition(name, self.path, scope, cut, stages, allowed, funnels, name_node.start_mark.line + 1)
 
     def match(self, node: yaml.Node, where: str) -> Match:
         entries = self.mapping(node, where, MATCH_KEYS)
@@ -215,7 +300,7 @@ class _Reader:
         for index, stage_node in enumerate(items):
             entries = self.mapping(stage_node, "a stage", ("name", "touchpoints"), ("name", "touchpoints"))
             name_node = entries["name"][1]
-            stage_name = self.text(name_node, "stage name")
+            stage_name = self.name(name_node, "stage name")
             if stage_name in stage_names:
                 raise self.fail(name_node, f"stage name {stage_name!r} is used twice")
             stage_names.add(stage_name)
@@ -226,7 +311,7 @@ class _Reader:
             for touchpoint_node in touchpoint_nodes:
                 fields = self.mapping(touchpoint_node, "a touchpoint", ("name", "match", "goal"), ("name", "match"))
                 tp_name_node = fields["name"][1]
-                tp_name = self.text(tp_name_node, "touchpoint name")
+                tp_name = self.touchpoint_name(tp_name_node)
                 if tp_name in touchpoint_names:
                     raise self.fail(tp_name_node, f"touchpoint name {tp_name!r} is used twice")
                 touchpoint_names.add(tp_name)
@@ -252,7 +337,7 @@ class _Reader:
         for funnel_node in self.sequence(node, "funnels"):
             entries = self.mapping(funnel_node, "a funnel", ("name", "steps", "order", "window"), ("name", "steps"))
             name_node = entries["name"][1]
-            name = self.text(name_node, "funnel name")
+            name = self.name(name_node, "funnel name")
             if name in names:
                 raise self.fail(name_node, f"funnel name {name!r} is used twice")
             names.add(name)

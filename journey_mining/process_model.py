@@ -162,6 +162,8 @@ def write_discovered_model(edges: list[tuple[str, str, int]], folder: Path) -> l
     """Inductive miner on the directly-follows graph ((start)/(end) edges give start and end
     touchpoints), written as PNML and BPMN beside the CSV files."""
     import pm4py
+    from pm4py.objects.bpmn.layout import layouter
+    from pm4py.objects.bpmn.obj import BPMN
     from pm4py.objects.dfg.obj import DFG
 
     graph = {(s, t): n for s, t, n in edges if s != "(start)" and t != "(end)"}
@@ -172,5 +174,15 @@ def write_discovered_model(edges: list[tuple[str, str, int]], folder: Path) -> l
     net, initial, final = pm4py.discover_petri_net_inductive(DFG(graph, starts, ends))
     pnml, bpmn = folder / "discovered_model.pnml", folder / "discovered_model.bpmn"
     pm4py.write_pnml(net, initial, final, str(pnml))
-    pm4py.write_bpmn(pm4py.convert_to_bpmn(net, initial, final), str(bpmn))
+    model = pm4py.convert_to_bpmn(net, initial, final)
+    # pm4py lays the diagram out with Graphviz, writing task names into DOT unescaped: `<b>Blog</b>`
+    # reads as a broken HTML label, a name ending in `\` ends no string. Lay it out with stand-ins of
+    # the same length (the boxes' widths follow them), then write the real names.
+    tasks = [(node, node.get_name()) for node in model.get_nodes() if isinstance(node, BPMN.Task)]
+    for task, name in tasks:
+        task.set_name("x" * len(name))
+    layouter.apply(model)
+    for task, name in tasks:
+        task.set_name(name)
+    pm4py.write_bpmn(model, str(bpmn), auto_layout=False)
     return [pnml, bpmn]

@@ -27,7 +27,8 @@ from journey_mining import sql
 from journey_mining.definition import Definition
 from journey_mining.errors import JourneyError
 
-START, END, OTHER = "(start)", "(end)", "(other)"
+# The map's own nodes; a definition may not name a touchpoint so.
+START, END, OTHER = "(start)", "(end)", "other"
 # Levels of the rare-edge control: an edge is shown when at least this share of journeys took it.
 LEVELS = (0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1)
 DEFAULT_LEVEL = 0.01
@@ -122,42 +123,48 @@ def _level(share: float, minimum: int, transitions: list[dict], shown: frozenset
 
 def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[str, dict],
          widest: int) -> str:
-    """The DOT text of one level: a cluster per stage, left to right in the assumed order."""
+    """The DOT text of one level: a cluster per stage, left to right in the assumed order.
+
+    Nodes are known by ids of their own (`tp<index>`, `start`, `end`, `other`), never by the names,
+    and every name is written as an HTML-like label (`_label`): so any name shows as written.
+    """
+    node = {START: "start", END: "end", OTHER: "other"}
+    node.update({t.name: f"tp{index}" for index, t in enumerate(definition.touchpoints)})
     lines = [f'digraph "{key}" {{',
              f'  id="{key}"; rankdir=LR; newrank=true; nodesep=0.3; ranksep=1.4; bgcolor="transparent";',
              '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, penwidth=1.2];',
              '  edge [fontname="Helvetica", fontsize=9, arrowsize=0.6];',
-             f'  {_quote(START)} [id="{key}-start", class="terminal", shape=circle, label="start", '
-             'fillcolor="#ffffff", fontsize=9];',
-             f'  {_quote(END)} [id="{key}-end", class="terminal", shape=doublecircle, label="end", '
-             'fillcolor="#ffffff", fontsize=9];']
+             f'  start [id="{key}-start", class="terminal", shape=circle, label="start", fillcolor="#ffffff", '
+             'fontsize=9];',
+             f'  end [id="{key}-end", class="terminal", shape=doublecircle, label="end", fillcolor="#ffffff", '
+             'fontsize=9];']
     shown = {e.source for e in level.edges} | {e.target for e in level.edges}
     anchors = [START]
     for stage in definition.stages:
         members = [t for t in definition.touchpoints if t.stage_index == stage.index and t.name in shown]
         lines.append(f'  subgraph "cluster_{stage.index}" {{ id="{key}-stage-{stage.index}"; '
-                     f'label={_quote(stage.name)}; labeljust=l; fontname="Helvetica-Bold"; fontsize=12; '
+                     f'label={_label(stage.name)}; labeljust=l; fontname="Helvetica-Bold"; fontsize=12; '
                      'style="rounded,filled"; fillcolor="#f4f6f8"; color="#d5dbe1";')
         for touchpoint in members:
             kpis = touchpoints[touchpoint.name]
             exit_rate = kpis["exit_rate"]
-            label = (f"{touchpoint.name}\n{kpis['journeys']:,} journeys\n"
-                     f"exit {_percent(exit_rate)}" + (" · goal" if touchpoint.goal else ""))
-            lines.append(f'    {_quote(touchpoint.name)} [id="{key}-tp-{definition.touchpoints.index(touchpoint)}", '
-                         f'class="touchpoint", label={_quote(label)}, fillcolor="{_exit_colour(exit_rate)}", '
+            label = _label(touchpoint.name, f"{kpis['journeys']:,} journeys",
+                           f"exit {_percent(exit_rate)}" + (" · goal" if touchpoint.goal else ""))
+            lines.append(f'    {node[touchpoint.name]} [id="{key}-tp-{definition.touchpoints.index(touchpoint)}", '
+                         f'class="touchpoint", label={label}, fillcolor="{_exit_colour(exit_rate)}", '
                          f'fontcolor="{"#ffffff" if (exit_rate or 0) > 0.55 else "#1d2733"}"'
                          f'{", peripheries=2" if touchpoint.goal else ""}];')
         if members:  # one column per stage
-            lines.append("    { rank=same; " + " ".join(_quote(t.name) + ";" for t in members) + " }")
+            lines.append("    { rank=same; " + " ".join(node[t.name] + ";" for t in members) + " }")
         lines.append("  }")
         if members:
             anchors.append(members[0].name)
     anchors.append(END)
     if OTHER in shown:
-        lines.append(f'  {_quote(OTHER)} [id="{key}-other", class="other", shape=box, style="dashed,rounded", '
-                     f'label={_quote(f"other: {level.hidden_edges:,} hidden transitions")}, fontcolor="#5b6670"];')
+        lines.append(f'  other [id="{key}-other", class="other", shape=box, style="dashed,rounded", '
+                     f'label={_label(f"other: {level.hidden_edges:,} hidden transitions")}, fontcolor="#5b6670"];')
     for before, after in zip(anchors, anchors[1:]):  # keeps the stages in their assumed order
-        lines.append(f"  {_quote(before)} -> {_quote(after)} [style=invis, weight=20];")
+        lines.append(f"  {node[before]} -> {node[after]} [style=invis, weight=20];")
     for n, edge in enumerate(level.edges):
         colour = KIND_COLOURS[edge.kind]
         # Width by count; what goes through "other" is drawn thin and dashed, and like backward moves
@@ -165,7 +172,7 @@ def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[st
         style = (", style=dashed, penwidth=1, arrowsize=0.4, constraint=false" if edge.kind == "other" else
                  f", penwidth={1 + 7 * edge.transitions / widest:.2f}"
                  + (", constraint=false" if edge.kind == "backward" else ""))
-        lines.append(f'  {_quote(edge.source)} -> {_quote(edge.target)} [id="{key}-edge-{n}", '
+        lines.append(f'  {node[edge.source]} -> {node[edge.target]} [id="{key}-edge-{n}", '
                      f'class="transition kind-{edge.kind}", xlabel="{edge.transitions:,}", color="{colour}", '
                      f'fontcolor="{colour}"{style}];')
     lines.append("}")
@@ -184,8 +191,15 @@ def _layout(dot_text: str) -> str:
     return result.stdout[result.stdout.index("<svg"):]
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+def _label(*lines: str) -> str:
+    r"""An HTML-like DOT label of these lines, each shown as written: Graphviz reads entities in it
+    (so `<`, `>`, `&` and quotes are escaped as entities) and then escapes such as `\N` (the node's
+    id) and `\\` (one backslash), so each backslash is doubled first.
+
+    >>> _label("<b>R&D</b> \\N", "2 journeys")
+    '<&lt;b&gt;R&amp;D&lt;/b&gt; \\\\N<BR/>2 journeys>'
+    """
+    return "<" + "<BR/>".join(html.escape(line.replace("\\", "\\\\")) for line in lines) + ">"
 
 
 def _exit_colour(rate: float | None) -> str:
@@ -493,6 +507,7 @@ h3 { font-size: 1rem; margin: 16px 0 4px; } small, .note, .empty { color: #5b667
 table { border-collapse: collapse; font-size: 0.85rem; margin: 6px 0; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #e6eaee; text-align: left; vertical-align: top; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
+td, h1, h3, .bar-label { white-space: pre-wrap; }  /* names show their spaces as written */
 .bars { max-width: 760px; }
 .bar-row { display: grid; grid-template-columns: 200px 1fr 220px; gap: 8px; align-items: center; margin: 2px 0; }
 .bar { display: block; height: 14px; background: #2c7fb8; border-radius: 2px; }

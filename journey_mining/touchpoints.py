@@ -35,8 +35,8 @@ def match_predicate(match: Match, parameters: Parameters) -> str:
     if match.url is not None:
         conditions.append(f"{URL_PATH} like {parameters.bind(glob_to_like(match.url))} escape '\\'")
     for key, value in match.properties.items():
-        path = parameters.bind("$." + json.dumps(key))
-        conditions.append(f"json_extract_string(properties, {path}) = {parameters.bind(property_text(value))}")
+        pointer = parameters.bind(json_pointer(key))
+        conditions.append(f"json_extract_string(properties, {pointer}) = {parameters.bind(property_text(value))}")
     return "(" + " and ".join(conditions) + ")" if conditions else "true"
 
 
@@ -51,6 +51,18 @@ def glob_to_like(glob: str) -> str:
     """The glob as a LIKE pattern: only `*` is special (any characters, `/` included)."""
     escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%")
+
+
+def json_pointer(key: str) -> str:
+    """The JSON Pointer (RFC 6901) to a top-level property: any key as it is, only `~` and `/` escaped.
+
+    Not a `$."key"` path: DuckDB reads no escapes but `\\"` and `\\\\` in those, so a key with a
+    non-ASCII letter (which json.dumps writes as `\\u65e5`), a tab or a newline never matched.
+
+    >>> json_pointer("日本/a~b")
+    '/日本~1a~0b'
+    """
+    return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
 def property_text(value: object) -> str:

@@ -9,7 +9,7 @@ from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity,
 
 from journey_mining import checks
 from pipelines.assets import events
-from pipelines.resources import JourneysDatabase
+from pipelines.resources import JourneysDatabase, dagster_name
 
 
 @asset_check(asset=events, blocking=True)
@@ -78,12 +78,12 @@ LAWS = (
 
 
 def mining_checks(definition: str) -> list[AssetChecksDefinition]:
-    """The laws of SPEC section 5 on the mined tables of `definition` (assets keyed [definition, table])."""
+    """The laws of SPEC section 5 on the mined tables of `definition` (assets keyed [its Dagster name, table])."""
     return [_law_check(definition, law) for law in LAWS]
 
 
 def _law_check(definition: str, law: Law) -> AssetChecksDefinition:
-    @asset_check(asset=AssetKey([definition, law.table]), name=law.name, description=law.description,
+    @asset_check(asset=AssetKey([dagster_name(definition), law.table]), name=law.name, description=law.description,
                  blocking=True)
     def holds(database: JourneysDatabase) -> AssetCheckResult:
         with database.connection(read_only=True) as con:

@@ -28,11 +28,12 @@ UNPREVIEWED = ("journeys", "path_steps")  # journeys shows its counts instead; s
 
 
 def mining_assets(definition: Definition) -> list[AssetsDefinition]:
-    """The assets of `definition`, keys prefixed by its name, in a group of their own."""
+    """The assets of `definition`, in a group of their own, keys prefixed by its name as Dagster spells it
+    (Dagster makes op names of asset keys, and those take ASCII letters, digits and `_` only)."""
     name, group = definition.name, dagster_name(definition.name)
 
     def key(table: str) -> AssetKey:
-        return AssetKey([name, table])
+        return AssetKey([group, table])
 
     specs = [AssetSpec(key(table), deps=[persons], description=description, group_name=group,
                        kinds={"duckdb"}, metadata={"dagster/table_name": table})

@@ -101,29 +101,26 @@ class DefinitionsFolder(ConfigurableResource):
         # Hidden files are editors' locks and backups, not definitions.
         files = sorted(path for path in folder.iterdir()
                        if path.suffix in DEFINITION_SUFFIXES and not path.name.startswith(".") and path.is_file())
+        try:
+            loaded = definition.load_all(files)
+        except DefinitionError as error:
+            # The message names the file, the line and the problem; the YAML reader's frames
+            # would only bury it in the traceback Dagster shows for a code location that fails.
+            raise DefinitionError(str(error)) from None
         journeys: dict[str, Definition] = {}
-        for path in files:
-            try:
-                journey = definition.load(path)
-            except DefinitionError as error:
-                # The message names the file, the line and the problem; the YAML reader's frames
-                # would only bury it in the traceback Dagster shows for a code location that fails.
-                raise DefinitionError(str(error)) from None
-            # Dagster's op and group names allow letters, digits and `_` only: `a-b` and `a_b` would clash.
+        for journey in loaded:
+            # Dagster's op and group names allow ASCII letters, digits and `_` only: `a-b` and `a_b` would clash.
             other = journeys.setdefault(dagster_name(journey.name), journey)
-            if other is journey:
-                continue
-            if other.name == journey.name:
-                raise DefinitionError(f"{path}: the name {journey.name!r} is already the name of {other.path}; "
-                                      "each journey definition needs its own")
-            raise DefinitionError(f"{path}: the name {journey.name!r} and {other.name!r} of {other.path} are "
-                                  f"one name to Dagster ({dagster_name(journey.name)}); rename one")
+            if other is not journey:
+                raise DefinitionError(f"{journey.path}: the name {journey.name!r} and {other.name!r} of {other.path} "
+                                      f"are one name to Dagster ({dagster_name(journey.name)}); rename one")
         return list(journeys.values())
 
 
 def dagster_name(definition_name: str) -> str:
-    """A definition name as Dagster's op and group names must be spelt (`-` and `.` become `_`)."""
-    return re.sub(r"\W", "_", definition_name)
+    """A definition name as Dagster's op and group names must be spelt: ASCII letters, digits and `_`
+    (anything else becomes `_`)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", definition_name)
 
 
 class OutputFolder(ConfigurableResource):

@@ -452,8 +452,8 @@ def test_two_definitions_with_one_name_or_a_missing_folder_are_refused(tmp_path)
     _write(tmp_path / "definitions" / "signup_copy.yml", SIGNUP.splitlines())
     _write(tmp_path / "definitions" / "notes.txt", ["not a definition: passed over"])
     _write(tmp_path / "definitions" / ".signup.yaml", ["an editor's copy: passed over"])
-    with pytest.raises(DefinitionError, match=r"signup_copy\.yml: the name 'signup' is already the name of .*"
-                                              r"signup\.yaml; each journey definition needs its own$"):
+    with pytest.raises(DefinitionError, match=r"signup_copy\.yml:1: definition name 'signup' is also the name in .*"
+                                              r"signup\.yaml:1; each definition needs a name of its own$"):
         folder.definitions()
     # Dagster spells both `sign-up` and `sign_up` as sign_up in op and group names.
     _write(tmp_path / "definitions" / "signup_copy.yml", SIGNUP.replace("name: signup", "name: sign-up").splitlines())
@@ -466,6 +466,24 @@ def test_two_definitions_with_one_name_or_a_missing_folder_are_refused(tmp_path)
     assert [journey.name for journey in folder.definitions()] == ["signup"]
     with pytest.raises(DefinitionError, match="nowhere: no such folder of journey definitions"):
         DefinitionsFolder(path=str(tmp_path / "nowhere")).definitions()
+
+
+def test_a_definition_named_in_any_script_loads_keyed_by_its_name_as_dagster_spells_it(tmp_path):
+    folder = _definitions(tmp_path / "definitions")
+    _write(tmp_path / "definitions" / "odd.yaml",
+           SIGNUP.replace("name: signup", 'name: "Übersicht <b>&<b> 日本語"').splitlines())
+    location = code_location(folder)
+    Definitions.validate_loadable(location)
+    graph = location.resolve_asset_graph()
+    prefix = "_bersicht__b___b_____"  # Dagster's op names take ASCII letters, digits and _ only
+    assert graph.get(AssetKey([prefix, "journeys"])).group_name == prefix
+    assert {key.name for key in graph.asset_check_keys if key.asset_key.path[0] == prefix} == CHECKS - {
+        "counts_reconcile", "unique_event_ids", "quarantine_share"}
+    # `Signup` would be written to the folder of `signup` on a case-insensitive disk
+    _write(tmp_path / "definitions" / "upper.yaml", SIGNUP.replace("name: signup", "name: Signup").splitlines())
+    with pytest.raises(DefinitionError, match=r"upper\.yaml:1: definition name 'Signup' differs only in letter case "
+                                              r"from 'signup' in .*signup\.yaml:1; both would be one folder"):
+        folder.definitions()
 
 
 def test_a_folder_without_definitions_loads_ingest_only(tmp_path):

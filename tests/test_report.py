@@ -64,21 +64,29 @@ class Opened:
         self.page.goto(path.as_uri(), wait_until="load")
 
     def level(self) -> dict:
-        """The map level shown: its data attributes, edges (source, target, count, kind) and nodes."""
-        return self.page.evaluate("""() => {
+        """The map level shown: its data attributes, edges (source, target, count, kind) and nodes (name,
+        label lines). A touchpoint's name is the first line it shows; edges name their nodes by id."""
+        level = self.page.evaluate("""() => {
             const level = document.querySelector(".map-level:not([hidden])");
             const edges = [...level.querySelectorAll("g.edge")].map(g => ({
                 title: g.querySelector("title").textContent,
                 count: g.querySelector("text").textContent,
                 kind: [...g.classList].find(c => c.startsWith("kind-")).slice(5)}));
             const nodes = [...level.querySelectorAll("g.node")].map(g => ({
-                name: g.querySelector("title").textContent,
+                id: g.querySelector("title").textContent,
                 label: [...g.querySelectorAll("text")].map(t => t.textContent)}));
             return {id: level.id, data: {...level.dataset}, edges, nodes,
                     coverage: document.getElementById("coverage").dataset.value,
                     coverage_text: document.getElementById("coverage").value,
                     hidden_edges: document.getElementById("hidden-edges").value};
         }""")
+        names = {"start": "(start)", "end": "(end)", "other": "other"}
+        names.update({node["id"]: node["label"][0] for node in level["nodes"] if node["id"].startswith("tp")})
+        for node in level["nodes"]:
+            node["name"] = names[node["id"]]
+        for edge in level["edges"]:
+            edge["source"], edge["target"] = (names[id_] for id_ in edge["title"].split("->"))
+        return level
 
     def close(self):
         self.page.close()
@@ -124,11 +132,11 @@ def test_map_levels_route_what_they_hide_through_other_worked_by_hand():
     two = by_minimum[2]  # hides A -> (end): A sends 1 step to other, other sends 1 to (end)
     assert (two.hidden_edges, two.covered_journeys, two.hidden_touchpoints) == (1, 3, ())
     assert {(e.source, e.target, e.transitions) for e in two.edges if e.kind == "other"} == {
-        ("A", "(other)", 1), ("(other)", "(end)", 1)}
+        ("A", "other", 1), ("other", "(end)", 1)}
     four = by_minimum[4]  # only (start) -> A (4 journeys) is left; B is hidden inside other
     assert (four.hidden_edges, four.covered_journeys, four.hidden_touchpoints) == (3, 0, ("B",))
     assert {(e.source, e.target, e.transitions) for e in four.edges if e.kind == "other"} == {
-        ("A", "(other)", 4), ("(other)", "(end)", 4)}
+        ("A", "other", 4), ("other", "(end)", 4)}
 
 
 def test_the_report_loads_from_disk_with_no_request_and_no_error_and_every_section_renders(purchase, tmp_path):
@@ -195,7 +203,7 @@ def test_the_maps_counts_are_the_transitions_and_add_up_at_every_touchpoint(purc
     minimum = int(level["data"]["minimumJourneys"])
     steps_in, steps_out = {}, {}
     for edge in level["edges"]:
-        source, target = edge["title"].split("->")
+        source, target = edge["source"], edge["target"]
         count = int(edge["count"].replace(",", ""))
         if edge["kind"] != "other":
             row = transitions[(source, target)]
@@ -204,9 +212,9 @@ def test_the_maps_counts_are_the_transitions_and_add_up_at_every_touchpoint(purc
         steps_out[source] = steps_out.get(source, 0) + count
         steps_in[target] = steps_in.get(target, 0) + count
     hidden = [row for row in transitions.values() if int(row["journeys"]) < minimum]
-    assert int(level["data"]["hiddenEdges"]) == len(hidden) > 0 and "(other)" in steps_in
+    assert int(level["data"]["hiddenEdges"]) == len(hidden) > 0 and "other" in steps_in
     shown = steps_out.keys() | steps_in.keys()
-    assert steps_in["(other)"] == sum(int(row["transitions"]) for row in hidden if row["source"] in shown)
+    assert steps_in["other"] == sum(int(row["transitions"]) for row in hidden if row["source"] in shown)
     journeys = len(pq.read_table(folder / "journeys.parquet"))
     assert steps_out.pop("(start)") == steps_in.pop("(end)") == journeys
     assert steps_in == steps_out  # every touchpoint, and "other": as many steps in as out

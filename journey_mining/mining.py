@@ -11,6 +11,8 @@ and persons whose identifiers moved), and its result equals a full run's.
 import hashlib
 import math
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from datetime import date, datetime, time, timedelta, timezone
 
 import duckdb
@@ -62,7 +64,8 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     """Mine `definition` over events from `since` (inclusive) to `until` (inclusive), both UTC days.
 
     Mines again only the persons touched since the definition's latest run, unless `full` is asked
-    for or there is no comparable run (none yet, another definition file, another period).
+    for or there is no comparable run (none yet, another definition file, another period, other mining
+    code).
     """
     if not identity.persons_up_to_date(con):  # events of persons not yet built would be left out unseen
         (path,) = sql.one(con, "select path from duckdb_databases() where database_name = current_database()")
@@ -74,10 +77,12 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     try:
         for table in PERSON_TABLES + SUMMED_TABLES + STATE_TABLES + ("conformance",):
             sql.run(con, "schema_" + table)
+        sql.run(con, "schema_mining_state_mined_by")
         _load_definition(con, definition)
         latest = None if full else sql.one(
             con, "select coalesce(last_file_id, 0) from mining_state where definition = ? and definition_sha256 = ? "
-                 "and since is not distinct from ? and until is not distinct from ?", [name, fingerprint, since, until])
+                 "and mined_by = ? and since is not distinct from ? and until is not distinct from ?",
+            [name, fingerprint, mining_code_digest(), since, until])
         remined = _forget_touched_persons(con, name, last_file_id=latest[0] if latest else None)
         passes = _passes(con, everyone=remined is None)
         _classify(con, definition, since, until, everyone=remined is None, passes=passes)
@@ -101,7 +106,7 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         for table in STATE_TABLES:
             sql.run_template(con, "delete_definition_rows", {"table": table}, {"definition": name})
         sql.run(con, "mining_state", {"definition": name, "definition_sha256": fingerprint, "since": since,
-                                      "until": until, "remined_persons": remined})
+                                      "until": until, "remined_persons": remined, "mined_by": mining_code_digest()})
         sql.run(con, "mined_identities", {"definition": name})
         counts = event_counts(con, name)
         con.commit()
@@ -109,6 +114,17 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         db.rollback(con)
         raise
     return counts
+
+
+@cache
+def mining_code_digest() -> str:
+    """A digest of the code that mines (every SQL file and the library's Python). After an upgrade the first
+    run mines everyone again, so no person's rows mined by the old code are summed with the new code's."""
+    digest = hashlib.sha256()
+    for path in sorted(sql.SQL_DIR.rglob("*.sql")) + sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(f"{path.name}\0{path.stat().st_size}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _passes(con: duckdb.DuckDBPyConnection, *, everyone: bool) -> int:

@@ -6,5 +6,6 @@ create table if not exists mining_state (
     since              date,
     until              date,
     last_file_id       integer,           -- the newest ingested file the run saw
-    remined_persons    bigint             -- persons mined again by the run; null for a full run
+    remined_persons    bigint,            -- persons mined again by the run; null for a full run
+    mined_by           varchar            -- digest of the mining code: rows mined by other code are mined again
 )

@@ -2,12 +2,13 @@
 on the bundled sample (three landing days) and on identities that merge between two days."""
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from journey_mining import db, definition, identity, ingest, mining
+from journey_mining import db, definition, identity, ingest, mining, sql
 from journey_mining.columns import SOURCES
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -133,3 +134,28 @@ def test_another_definition_file_or_period_mines_everyone_again(tmp_path):
 def write(path: Path, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+def test_other_mining_code_mines_everyone_again(tmp_path, monkeypatch):
+    """After an upgrade, no person's rows mined by the old code are summed with the new code's."""
+    day = tmp_path / "landing" / "2026-09-01"
+    write(day / "clickstream" / "web.jsonl", [
+        {"event_id": "w1", "anonymous_id": "anon-1", "event": "page_view", "timestamp": "2026-09-01T10:00:00Z"}])
+    (tmp_path / "golden.yaml").write_text(GOLDEN, encoding="utf-8")
+    golden = definition.load(tmp_path / "golden.yaml")
+    con = db.connect(tmp_path / "journeys.duckdb")
+    load(con, day)
+    mining.mine(con, golden)
+    mining.mine(con, golden)
+    assert remined(con, "golden") == 0
+
+    upgraded = tmp_path / "upgraded_sql"  # the same SQL but one file, as a new version would bring
+    shutil.copytree(sql.SQL_DIR, upgraded)
+    (upgraded / "journeys.sql").write_text((upgraded / "journeys.sql").read_text() + "\n-- changed\n")
+    monkeypatch.setattr(sql, "SQL_DIR", upgraded)
+    mining.mining_code_digest.cache_clear()
+    mining.mine(con, golden)
+    assert remined(con, "golden") is None
+    mining.mine(con, golden)
+    assert remined(con, "golden") == 0
+    mining.mining_code_digest.cache_clear()

@@ -12,7 +12,7 @@ import gzip
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -213,13 +213,22 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | 
             yield start, raw, None, dict(zip(header, fields))
 
 
-class _TrackedLines:
-    """Feeds decoded lines to csv.reader and remembers which physical lines each record used."""
+# A CSV field may be as long as a line may be (several megabytes): csv's own limit is 128 KiB.
+csv.field_size_limit(2**31 - 1)
 
-    def __init__(self, handle: Iterable[bytes]):
-        self._lines = iter(handle)
+
+class _TrackedLines:
+    """Feeds lines to csv.reader and remembers which physical lines each record used.
+
+    A line ends with CRLF, LF or a bare CR (old Mac and Excel exports end their lines with CR alone).
+    Bytes that are not UTF-8 travel as lone surrogates (surrogateescape): the record is marked and its
+    raw text shows them as U+FFFD.
+    """
+
+    def __init__(self, handle: io.BufferedIOBase):
+        self._lines = io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline="")
         self.count = 0
-        self._taken: list[bytes] = []
+        self._taken: list[str] = []
         self.had_bad_bytes = False
 
     def __iter__(self):
@@ -228,21 +237,31 @@ class _TrackedLines:
     def __next__(self) -> str:
         line = next(self._lines)
         if self.count == 0:
-            line = line.removeprefix(b"\xef\xbb\xbf")
+            line = line.removeprefix("\ufeff")
         self.count += 1
         self._taken.append(line)
-        try:
-            return line.decode("utf-8")
-        except UnicodeDecodeError:
+        if not line.isascii() and not _is_utf8(line):
             self.had_bad_bytes = True
-            return line.decode("utf-8", errors="replace")
+        return line
 
     def take(self) -> tuple[str, bool]:
         """The text of the lines read since the last call, and whether any was not UTF-8."""
-        text, had_bad_bytes = _raw(b"".join(self._taken)), self.had_bad_bytes
+        text = "".join(self._taken)
+        if self.had_bad_bytes:
+            text = text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+        had_bad_bytes = self.had_bad_bytes
         self._taken = []
         self.had_bad_bytes = False
-        return text, had_bad_bytes
+        return text.rstrip("\r\n"), had_bad_bytes
+
+
+def _is_utf8(text: str) -> bool:
+    """False when the text carries bytes that were not UTF-8 (as surrogateescape's lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parquet_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | None]]:

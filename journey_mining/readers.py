@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import math
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -22,6 +23,7 @@ import pyarrow.parquet as pq
 
 from journey_mining.columns import (
     REASON_MALFORMED,
+    REASON_NESTED_TOO_DEEP,
     REASON_NON_UTF8,
     STAGED_TEXT_COLUMNS,
     input_columns,
@@ -39,6 +41,11 @@ SEGMENT_CONTEXT = {
     ("campaign", "medium"): "utm_medium",
     ("campaign", "name"): "utm_campaign",
 }
+
+# JSON arrays and objects nested more levels deep than this make a row malformed in its own way:
+# Python's parser gives up near a thousand levels, and no real event needs more than a few.
+MAX_NESTING = 100
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 STAGED_SCHEMA = pa.schema(
     [("file_id", pa.int32()), ("line", pa.int64()), ("raw", pa.string()), ("reject_reason", pa.string())]
@@ -110,7 +117,7 @@ def staged_batches(path: Path, kind: str, source: str, file_id: int) -> Iterator
     batch: list[dict] = []
     for line, raw, reason, record in _rows(path, kind):
         staged = {} if record is None else normalise_record(record, known)
-        staged.update(file_id=file_id, line=line, raw=raw, reject_reason=reason)
+        staged.update(file_id=file_id, line=line, raw=raw, reject_reason=reason or staged.get("reject_reason"))
         batch.append(staged)
         if len(batch) >= BATCH_ROWS:
             yield pa.Table.from_pylist(batch, schema=STAGED_SCHEMA)
@@ -175,7 +182,10 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict 
             if not text.strip():
                 continue  # blank lines are not rows
             try:
-                record = json.loads(text)
+                record = parse_json(text)
+            except NestedTooDeep:
+                yield number, text.rstrip("\r\n"), REASON_NESTED_TOO_DEEP, None
+                continue
             except ValueError:
                 record = None
             if not isinstance(record, dict):
@@ -282,12 +292,17 @@ def normalise_record(record: dict, known: frozenset[str]) -> dict:
     `known` are the source's own column names. Segment keys are renamed, other columns are folded
     into `properties` (a key already there wins, empty values are dropped), and every value becomes
     text: identifiers from JSON numbers equal the same identifiers written as text in CSV. Columns
-    the row lacks are absent from the result.
+    the row lacks are absent from the result. A `properties` text nested too deep is staged as it is,
+    with its reject reason.
     """
     if any(key in record for key in SEGMENT_KEYS):
         record = _from_segment(dict(record))
     staged: dict = {}
-    properties, unparsed = _properties(record.get("properties"))
+    try:
+        properties, unparsed = _properties(record.get("properties"))
+    except NestedTooDeep:
+        properties, unparsed = {}, None
+        staged.update(properties=record["properties"], reject_reason=REASON_NESTED_TOO_DEEP)
     for key, value in record.items():
         if key in known:
             if key == "properties":
@@ -309,6 +324,66 @@ def normalise_record(record: dict, known: frozenset[str]) -> dict:
     if properties:
         staged["properties"] = _canonical_json(properties)
     return staged
+
+
+class NestedTooDeep(Exception):
+    """A JSON text nested more than MAX_NESTING levels deep."""
+
+
+def parse_json(text: str):
+    """A JSON text as Python values, its lone surrogate escapes (`"\\ud800"`, half of a character that a
+    client cut in two) read as U+FFFD; raises NestedTooDeep past MAX_NESTING levels."""
+    try:
+        value = json.loads(text)
+    except RecursionError as error:
+        raise NestedTooDeep from error
+    if text.count("[") + text.count("{") > MAX_NESTING and _nesting(value) > MAX_NESTING:
+        raise NestedTooDeep
+    if "\\ud" in text or "\\uD" in text:
+        value = _mended(value)
+    return value
+
+
+def _nesting(value) -> int:
+    """Levels of arrays and objects in a parsed JSON value (a scalar has none), without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _mended(value):
+    """The value with every lone surrogate in its texts (keys included) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_mended(item) for item in value]
+    if isinstance(value, dict):
+        return {_mended(key): _mended(item) for key, item in value.items()}
+    return value
+
+
+def is_nested_too_deep(text: str) -> bool:
+    """Whether a text is JSON nested more than MAX_NESTING levels deep (the SQL side of the rule)."""
+    try:
+        parse_json(text)
+    except NestedTooDeep:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
+def mended_json(text: str) -> str:
+    """A JSON text with its lone surrogate escapes as U+FFFD (in canonical form); other text as it is."""
+    try:
+        return _canonical_json(parse_json(text))
+    except (ValueError, NestedTooDeep):
+        return text
 
 
 def _epoch_ms(milliseconds: int) -> datetime | None:
@@ -353,7 +428,7 @@ def _properties(value) -> tuple[dict, str | None]:
         return dict(value), None
     if isinstance(value, str):
         try:
-            parsed = json.loads(value)
+            parsed = parse_json(value)
         except ValueError:
             return {}, value
         if isinstance(parsed, dict):

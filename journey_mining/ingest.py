@@ -210,7 +210,7 @@ def _stage(con, source: str, files: list[tuple[Path, str]], say: Callable[[str],
 def _duckdb_rows(path: Path, source: str) -> int | None:
     """The number of rows of a Parquet file that DuckDB reads itself (readers.duckdb_reads); else None."""
     with pq.ParquetFile(path) as parquet:
-        if readers.duckdb_reads(path.resolve(), parquet.schema_arrow, source):
+        if readers.duckdb_reads(path.resolve(), parquet, source):
             return parquet.metadata.num_rows
     return None
 

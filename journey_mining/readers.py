@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from journey_mining.columns import (
@@ -46,6 +47,14 @@ SEGMENT_CONTEXT = {
 # Python's parser gives up near a thousand levels, and no real event needs more than a few.
 MAX_NESTING = 100
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# The instants a timestamp may hold: Python's datetime range, years 1 to 9999 (UTC), which every reader of
+# the exports can hold too. sql/int_ingest_typed_macro.sql applies it to every row; a native Parquet value
+# outside it is staged as text (see _out_of_range_texts), which never parses.
+FIRST_MICROSECOND = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
+LAST_MICROSECOND = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
+MICROSECONDS_PER = {"s": 1_000_000, "ms": 1_000, "us": 1, "day": 86_400_000_000}
+PARQUET_TIME_UNITS = {"milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}
 
 STAGED_SCHEMA = pa.schema(
     [("file_id", pa.int32()), ("line", pa.int64()), ("raw", pa.string()), ("reject_reason", pa.string())]
@@ -82,12 +91,16 @@ DUCKDB_NUMBER_COLUMNS = ("amount", "score")
 GLOB_CHARACTERS = frozenset("*?[]{}")
 
 
-def duckdb_reads(path: Path, schema: pa.Schema, source: str) -> bool:
+def duckdb_reads(path: Path, parquet: pq.ParquetFile, source: str) -> bool:
     """True when DuckDB can read the file directly: only SPEC columns, text as strings, a time zone
-    aware timestamp (required) of at most microsecond precision, amount and score as float64.
+    aware timestamp (required) of at most microsecond precision whose statistics show every value in
+    range, amount and score as float64.
 
-    A path DuckDB would take for a glob pattern is staged by Arrow instead.
+    A path DuckDB would take for a glob pattern is staged by Arrow instead, and so is a file with a
+    timestamp out of range (or without statistics): DuckDB cannot read some (milliseconds past year
+    294,247 fail the whole file), Arrow stages each as text that does not parse.
     """
+    schema = parquet.schema_arrow
     names = schema.names
     if not is_plain_parquet(schema, source) or "timestamp" not in names or len(set(names)) < len(names):
         return False
@@ -103,7 +116,34 @@ def duckdb_reads(path: Path, schema: pa.Schema, source: str) -> bool:
             ok = pa.types.is_string(kind) or pa.types.is_large_string(kind)
         if not ok:
             return False
+    return _timestamps_in_range(parquet)
+
+
+def _timestamps_in_range(parquet: pq.ParquetFile) -> bool:
+    """Whether every row group's statistics show the `timestamp` column within the range of instants."""
+    column = parquet.schema_arrow.get_field_index("timestamp")
+    # the unit of the stored values, which the Arrow type need not tell
+    unit = PARQUET_TIME_UNITS.get(json.loads(parquet.schema.column(column).logical_type.to_json()).get("timeUnit"))
+    if unit not in MICROSECONDS_PER:
+        return False
+    first, last = _range_in(unit)
+    for group in range(parquet.metadata.num_row_groups):
+        chunk = parquet.metadata.row_group(group).column(column)
+        statistics = chunk.statistics
+        if statistics is None:
+            return False
+        if statistics.has_min_max:
+            if not first <= statistics.min_raw <= statistics.max_raw <= last:
+                return False
+        elif statistics.null_count != chunk.num_values:
+            return False
     return True
+
+
+def _range_in(unit: str) -> tuple[int, int]:
+    """The range of instants in counts of a unit ('s', 'ms', 'us' or 'day')."""
+    per = MICROSECONDS_PER[unit]
+    return -(-FIRST_MICROSECOND // per), LAST_MICROSECOND // per
 
 
 def staged_batches(path: Path, kind: str, source: str, file_id: int) -> Iterator[pa.Table]:
@@ -151,18 +191,71 @@ def _plain_parquet_batches(parquet: pq.ParquetFile, file_id: int) -> Iterator[pa
         for name in STAGED_TEXT_COLUMNS:
             columns[name] = pa.nulls(rows, pa.string())
         for name, values in zip(batch.schema.names, batch.columns):
-            if name == "timestamp" and pa.types.is_timestamp(values.type):
-                target = "native_local" if values.type.tz is None else "native_timestamp"
-                columns[target] = values.cast(STAGED_SCHEMA.field(target).type, safe=False)
-            elif name == "timestamp" and pa.types.is_date(values.type):
-                columns["native_local"] = values.cast(pa.timestamp("us"))
-            elif name == "timestamp" and pa.types.is_integer(values.type):  # epoch milliseconds
-                columns["native_timestamp"] = values.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC")).cast(
-                    pa.timestamp("us", tz="UTC"))
+            if name == "timestamp" and _is_native_timestamp(values.type):
+                columns.update(_staged_native_timestamps(values))
             else:
                 columns[name] = values.cast(pa.string())
         first_row += rows
         yield pa.table(columns, schema=STAGED_SCHEMA)
+
+
+def _is_native_timestamp(kind: pa.DataType) -> bool:
+    """A timestamp, a date or an integer (epoch milliseconds) column."""
+    return pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_integer(kind)
+
+
+def _staged_native_timestamps(values: pa.Array) -> dict[str, pa.Array]:
+    """A native `timestamp` column as staged columns: native_timestamp (aware timestamps, epoch
+    milliseconds) or native_local (naive timestamps, dates) in microseconds, and `timestamp`, the text
+    of each value out of range."""
+    kind = values.type
+    if pa.types.is_integer(kind):
+        target, unit = "native_timestamp", "ms"
+    else:
+        target = "native_timestamp" if pa.types.is_timestamp(kind) and kind.tz is not None else "native_local"
+        unit = kind.unit if pa.types.is_timestamp(kind) else "day"
+    staged = {}
+    in_range = _in_range(values)
+    if in_range is not None:
+        staged["timestamp"] = _out_of_range_texts(values, in_range)
+        values = pc.if_else(in_range, values, pa.scalar(None, kind))
+    if pa.types.is_integer(kind):
+        values = values.cast(pa.int64()).cast(pa.timestamp(unit, tz="UTC"))
+    staged[target] = values.cast(STAGED_SCHEMA.field(target).type, safe=False)  # nanoseconds truncated
+    return staged
+
+
+def _in_range(values: pa.Array) -> pa.Array | None:
+    """Where a native timestamp column (see _is_native_timestamp) holds an instant in range; None when
+    every value is (the usual case, found from the column's minimum and maximum)."""
+    kind = values.type
+    if pa.types.is_timestamp(kind) and kind.unit == "ns":
+        return None  # 64-bit nanoseconds span the years 1677 to 2262
+    if pa.types.is_integer(kind):
+        unit = "ms"
+        if kind == pa.uint64():  # beyond int64 is out of range all the same
+            values = pc.min_element_wise(values, pa.scalar(2**63 - 1, kind))
+    else:
+        unit = kind.unit if pa.types.is_timestamp(kind) else "day"
+        values = values.cast(pa.int32()) if pa.types.is_date32(kind) else values
+    counts = values.cast(pa.int64())
+    first, last = _range_in(unit)
+    extremes = pc.min_max(counts)
+    if extremes["min"].as_py() is None or first <= extremes["min"].as_py() <= extremes["max"].as_py() <= last:
+        return None
+    return pc.and_(pc.greater_equal(counts, first), pc.less_equal(counts, last))
+
+
+def _out_of_range_texts(values: pa.Array, in_range: pa.Array) -> pa.Array:
+    """The text of each value out of range, null elsewhere: an integer as it is, a timestamp or date as
+    its count and type (`9007199254740992 (timestamp[s, tz=UTC])`), text no timestamp rule reads."""
+    kind = values.type
+    if pa.types.is_integer(kind):
+        texts = values.cast(pa.string())
+    else:
+        counts = (values.cast(pa.int32()) if pa.types.is_date32(kind) else values).cast(pa.int64())
+        texts = pc.binary_join_element_wise(counts.cast(pa.string()), f" ({kind})", "")
+    return pc.if_else(in_range, pa.scalar(None, pa.string()), texts)
 
 
 def _open_binary(path: Path) -> io.BufferedIOBase:
@@ -277,9 +370,30 @@ def _is_utf8(text: str) -> bool:
 def _parquet_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
     number = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
-        for record in batch.to_pylist():
+        columns = [_python_values(values) for values in batch.columns]
+        for values in zip(*columns):
             number += 1
-            yield number, None, None, record
+            yield number, None, None, dict(zip(batch.schema.names, values))
+
+
+def _python_values(values: pa.Array) -> list:
+    """A Parquet column as Python values; a timestamp or date out of range (Python has no datetime
+    for it) as its text (_out_of_range_texts)."""
+    kind = values.type
+    if not (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
+        return values.to_pylist()
+    in_range = _in_range(values)
+    if in_range is None:
+        return _utc(values).to_pylist()
+    texts = _out_of_range_texts(values, in_range).to_pylist()
+    instants = _utc(pc.if_else(in_range, values, pa.scalar(None, kind))).to_pylist()
+    return [instant if text is None else text for instant, text in zip(instants, texts)]
+
+
+def _utc(values: pa.Array) -> pa.Array:
+    """Aware timestamps in UTC: in their own zone, an instant late in year 9999 has no Python datetime."""
+    kind = values.type
+    return values.cast(pa.timestamp(kind.unit, tz="UTC")) if pa.types.is_timestamp(kind) and kind.tz else values
 
 
 def _raw(line: bytes) -> str:

@@ -122,7 +122,11 @@ final as (
             when reject_reason is not null then reject_reason
             when properties_too_deep then 'nested too deep'
             when timestamp_text is null and native_at is null then 'missing timestamp'
-            when occurred_at is null then 'unparseable timestamp'
+            -- instants outside years 1 to 9999 (readers.FIRST_MICROSECOND, LAST_MICROSECOND), infinity included
+            when occurred_at is null
+                 or occurred_at not between '0001-01-01 00:00:00+00'::timestamptz
+                                        and '9999-12-31 23:59:59.999999+00'::timestamptz
+                then 'unparseable timestamp'
             when event_id is null then 'missing event_id'
             when anonymous_id is null and user_id is null and customer_id is null and email is null
                 then 'no identity'

@@ -6,9 +6,10 @@ from the rows written in the test.
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 CSV_HEADER = "event_id,anonymous_id,user_id,timestamp,event,page_url"
@@ -210,3 +211,211 @@ def test_lone_surrogate_escapes_in_a_parquet_properties_text(landing, load, quer
     if extra_column:
         expected = [dict(properties, device="ios") for properties in expected]
     assert stored == expected
+
+
+# --- timestamps out of range --------------------------------------------------------------------
+# An instant is in range from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z (the years Python's
+# datetime holds); outside it a timestamp is unparseable, in every form. 0001-01-01 is 719,162 days
+# before 1970-01-01: -62,135,596,800 s. 10000-01-01 is 2,932,897 days after: 253,402,300,800 s.
+
+UNPARSEABLE = "unparseable timestamp"
+FAR_FUTURE = "far future"
+UTC = timezone.utc
+MARCH_1_10H_S = 1_709_287_200  # 2024-03-01T10:00:00Z
+FIRST_S = -62_135_596_800
+AFTER_LAST_S = 253_402_300_800
+
+
+def at(*fields) -> datetime:
+    return datetime(*fields, tzinfo=UTC)
+
+
+def microseconds(instant: datetime) -> int:
+    return (instant - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def outcomes(query) -> dict[str, int | str]:
+    """Each event id's stored instant (microseconds since the epoch) or quarantine reason."""
+    found = dict(query("select event_id, epoch_us(occurred_at) from events"))
+    for raw, reason in query("select raw, reason from quarantine"):
+        found[json.loads(raw)["event_id"] if raw.startswith("{") else raw.split(",")[0]] = reason
+    return found
+
+
+def expected_outcomes(cases) -> dict[str, int | str]:
+    return {event_id: microseconds(expected) if isinstance(expected, datetime) else expected
+            for event_id, _, expected in cases}
+
+
+JSON_CASES = [
+    ("text", "2024-03-01T10:00:00Z", at(2024, 3, 1, 10)),
+    ("first instant", "0001-01-01T00:00:00Z", at(1, 1, 1)),
+    ("year 0", "0000-12-31T23:59:59Z", UNPARSEABLE),
+    ("before year 1 by its offset", "0001-01-01T00:59:59+01:00", UNPARSEABLE),
+    ("last instant", "9999-12-31T23:59:59.999999Z", FAR_FUTURE),
+    ("after year 9999 by its offset", "9999-12-31T23:00:00-05:00", UNPARSEABLE),
+    ("epoch ms of the first instant", FIRST_S * 1000, at(1, 1, 1)),
+    ("epoch ms before it", FIRST_S * 1000 - 1, UNPARSEABLE),
+    ("epoch ms of year 10000", AFTER_LAST_S * 1000, UNPARSEABLE),
+    ("epoch ms 2^62", 2**62, UNPARSEABLE),
+    ("epoch ms -2^62", -2**62, UNPARSEABLE),
+    ("epoch ms text of int64's largest", str(2**63 - 1), UNPARSEABLE),
+    ("400 digits", int("9" * 400), UNPARSEABLE),
+    ("400 digits as text", "9" * 400, UNPARSEABLE),
+    ("400 digits negative", -int("9" * 400), UNPARSEABLE),
+    ("a float beyond any number", float("inf"), UNPARSEABLE),
+]
+
+
+def test_json_lines_timestamps_out_of_range_are_unparseable(landing, load, query):
+    lines = [json.dumps(dict(CLICK, event_id=case, timestamp=value)) for case, value, _ in JSON_CASES]
+    lines = [line.replace("Infinity", "1e400") for line in lines]  # how JSON writes it: a number too big for a float
+    path = landing.jsonl("clicks.jsonl", lines)
+
+    result = load("clickstream", path, quarantine_threshold=1.0)
+
+    assert counts(result) == [(16, 3, 0, 13)]  # loaded: text, first instant, epoch ms of the first instant
+    assert outcomes(query) == expected_outcomes(JSON_CASES)
+
+
+CSV_CASES = [
+    ("text", "2024-03-01 10:00:00", at(2024, 3, 1, 10)),
+    ("first day", "0001-01-01", at(1, 1, 1)),
+    ("year 0", "0000-06-01", UNPARSEABLE),
+    ("epoch ms before year 1", str(FIRST_S * 1000 - 1), UNPARSEABLE),
+    ("epoch ms of year 10000", str(AFTER_LAST_S * 1000), UNPARSEABLE),
+    ("400 digits", "9" * 400, UNPARSEABLE),
+]
+
+
+def test_csv_timestamps_out_of_range_are_unparseable(landing, load, query):
+    path = landing.csv("clicks.csv", ["event_id", "anonymous_id", "timestamp", "event"],
+                       [[case, "a1", value, "page_view"] for case, value, _ in CSV_CASES])
+
+    assert counts(load("clickstream", path, quarantine_threshold=1.0)) == [(6, 2, 0, 4)]
+    assert outcomes(query) == expected_outcomes(CSV_CASES)
+
+
+# Native Parquet columns: (type, [(event id, stored count of the type's unit, expected)]). Parquet stores
+# seconds as milliseconds; dates count days.
+PARQUET_CASES = {
+    "epoch ms int64": (pa.int64(), [
+        ("march", MARCH_1_10H_S * 1000, at(2024, 3, 1, 10)),
+        ("first", FIRST_S * 1000, at(1, 1, 1)),
+        ("before first", FIRST_S * 1000 - 1, UNPARSEABLE),
+        ("last ms", AFTER_LAST_S * 1000 - 1, FAR_FUTURE),
+        ("year 10000", AFTER_LAST_S * 1000, UNPARSEABLE),
+        ("2^62", 2**62, UNPARSEABLE),
+        ("-2^62", -2**62, UNPARSEABLE),
+    ]),
+    "epoch ms uint64": (pa.uint64(), [
+        ("march", MARCH_1_10H_S * 1000, at(2024, 3, 1, 10)),
+        ("2^64 - 1", 2**64 - 1, UNPARSEABLE),
+    ]),
+    "aware ms": (pa.timestamp("ms", tz="UTC"), [
+        ("march", MARCH_1_10H_S * 1000, at(2024, 3, 1, 10)),
+        ("first", FIRST_S * 1000, at(1, 1, 1)),
+        ("before first", FIRST_S * 1000 - 1, UNPARSEABLE),
+        ("2^62", 2**62, UNPARSEABLE),
+        ("-2^62", -2**62, UNPARSEABLE),
+    ]),
+    "aware us, infinities": (pa.timestamp("us", tz="UTC"), [
+        ("march", MARCH_1_10H_S * 1_000_000, at(2024, 3, 1, 10)),
+        ("year 10000", AFTER_LAST_S * 1_000_000, UNPARSEABLE),
+        ("int64's largest", 2**63 - 1, UNPARSEABLE),
+        ("int64's smallest but one", -(2**63 - 1), UNPARSEABLE),
+    ]),
+    "aware s in Berlin": (pa.timestamp("s", tz="Europe/Berlin"), [
+        ("march", MARCH_1_10H_S, at(2024, 3, 1, 10)),
+        ("last second", AFTER_LAST_S - 1, FAR_FUTURE),  # 10000-01-01T00:59:59 in Berlin: no Python datetime
+        ("2^53", 2**53, UNPARSEABLE),
+        ("-2^53", -2**53, UNPARSEABLE),
+    ]),
+    "naive ms": (pa.timestamp("ms"), [  # read in the declared zone, UTC here
+        ("march", MARCH_1_10H_S * 1000, at(2024, 3, 1, 10)),
+        ("first", FIRST_S * 1000, at(1, 1, 1)),
+        ("-2^62", -2**62, UNPARSEABLE),
+    ]),
+    "date": (pa.date32(), [
+        ("march", 19_783, at(2024, 3, 1)),
+        ("first", FIRST_S // 86_400, at(1, 1, 1)),
+        ("day before", FIRST_S // 86_400 - 1, UNPARSEABLE),
+        ("9999-12-31", AFTER_LAST_S // 86_400 - 1, FAR_FUTURE),
+        ("10000-01-01", AFTER_LAST_S // 86_400, UNPARSEABLE),
+        ("2^31 - 1", 2**31 - 1, UNPARSEABLE),
+        ("-2^31", -2**31, UNPARSEABLE),
+    ]),
+}
+
+
+@pytest.mark.parametrize("extra_column", [False, True], ids=["spec columns only", "with an extra column"])
+@pytest.mark.parametrize("case", list(PARQUET_CASES))
+def test_parquet_native_timestamps_out_of_range_are_unparseable(landing, load, query, case, extra_column):
+    # aware ms and us with spec columns only: DuckDB reads the file itself, unless the statistics show a
+    # value out of range; the other types are converted by Arrow; with an extra column rows go one by one
+    column_type, cases = PARQUET_CASES[case]
+    rows = len(cases)
+    columns = {
+        "event_id": [event_id for event_id, _, _ in cases],
+        "anonymous_id": ["a1"] * rows,
+        "timestamp": pa.array([count for _, count, _ in cases],
+                              pa.int64() if column_type != pa.uint64() else pa.uint64()).cast(column_type)
+        if pa.types.is_integer(column_type) else _native(column_type, [count for _, count, _ in cases]),
+        "event": ["page_view"] * rows,
+    }
+    if extra_column:
+        columns["device"] = ["ios"] * rows
+    path = landing.parquet("clicks.parquet", pa.table(columns))
+
+    result = load("clickstream", path, quarantine_threshold=1.0)
+
+    loaded = sum(isinstance(expected, datetime) for _, _, expected in cases)
+    assert counts(result) == [(rows, loaded, 0, rows - loaded)]
+    assert outcomes(query) == expected_outcomes(cases)
+
+
+def _native(column_type: pa.DataType, counts_of_unit: list[int]) -> pa.Array:
+    """A timestamp or date column holding exactly these counts of its unit."""
+    storage = pa.int32() if pa.types.is_date32(column_type) else pa.int64()
+    return pa.array(counts_of_unit, storage).view(column_type)
+
+
+def test_parquet_duckdb_reads_an_out_of_range_file_through_arrow_and_the_next_file_itself(landing, load, query):
+    good = landing.parquet("1-good.parquet", pa.table({
+        "event_id": ["g1"], "anonymous_id": ["a1"], "event": ["page_view"],
+        "timestamp": _native(pa.timestamp("ms", tz="UTC"), [MARCH_1_10H_S * 1000]),
+    }))
+    hostile = landing.parquet("2-hostile.parquet", pa.table({
+        "event_id": ["h1", "h2"], "anonymous_id": ["a1", "a1"], "event": ["page_view", "page_view"],
+        "timestamp": _native(pa.timestamp("ms", tz="UTC"), [MARCH_1_10H_S * 1000, 2**62]),
+    }))
+
+    assert counts(load("clickstream", good, hostile, quarantine_threshold=1.0)) == [(1, 1, 0, 0), (2, 1, 0, 1)]
+    assert sorted(query("select event_id from events")) == [("g1",), ("h1",)]
+    assert query("select line, reason, raw from quarantine") == [
+        (2, UNPARSEABLE, '{"event_id":"h2","anonymous_id":"a1","timestamp":"4611686018427387904 '
+                         '(timestamp[ms, tz=UTC])","event":"page_view"}')]
+
+
+def test_parquet_without_statistics_is_read_all_the_same(landing, load, query):
+    path = landing.root / "clicks.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({
+        "event_id": ["e1", "e2"], "anonymous_id": ["a1", "a1"], "event": ["page_view", "page_view"],
+        "timestamp": _native(pa.timestamp("ms", tz="UTC"), [MARCH_1_10H_S * 1000, 2**62]),
+    }), path, write_statistics=False)
+
+    assert counts(load("clickstream", path, quarantine_threshold=1.0)) == [(2, 1, 0, 1)]
+    assert query("select line, reason from quarantine") == [(2, UNPARSEABLE)]
+
+
+def test_an_extra_parquet_timestamp_column_out_of_range_goes_into_properties_as_text(landing, load, query):
+    path = landing.parquet("clicks.parquet", pa.table({
+        "event_id": ["e1", "e2"], "anonymous_id": ["a1", "a1"], "event": ["page_view", "page_view"],
+        "timestamp": ["2024-03-01T10:00:00Z", "2024-03-01T10:00:00Z"],
+        "sent_at": _native(pa.timestamp("ms"), [MARCH_1_10H_S * 1000, 2**62]),
+    }))
+
+    assert counts(load("clickstream", path)) == [(2, 2, 0, 0)]
+    assert [json.loads(p) for p, in query("select properties from events order by line")] == [
+        {"sent_at": "2024-03-01 10:00:00"}, {"sent_at": "4611686018427387904 (timestamp[ms])"}]

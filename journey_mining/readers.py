@@ -288,8 +288,9 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict 
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
+    newline = _csv_line_end(path)
     with _open_binary(path) as handle:
-        lines = _TrackedLines(handle)
+        lines = _TrackedLines(handle, newline)
         reader = csv.reader(lines, strict=True)
         header: list[str] | None = None
         while True:
@@ -320,16 +321,29 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | 
 csv.field_size_limit(2**31 - 1)
 
 
+def _csv_line_end(path: Path) -> str:
+    """How a CSV file ends its lines: "\\r" when its first line ends with a bare CR (old Mac and Excel
+    exports), else "\\n" (LF or CRLF). A file is read with its own line end, so that a stray CR inside
+    a field of an LF file stays inside its record."""
+    with _open_binary(path) as handle:
+        while chunk := handle.read(1 << 16):
+            if found := re.search(rb"[\r\n]", chunk):
+                if found.group() == b"\n":
+                    return "\n"
+                after = chunk[found.end():found.end() + 1] or handle.read(1)
+                return "\n" if after == b"\n" else "\r"
+    return "\n"
+
+
 class _TrackedLines:
     """Feeds lines to csv.reader and remembers which physical lines each record used.
 
-    A line ends with CRLF, LF or a bare CR (old Mac and Excel exports end their lines with CR alone).
     Bytes that are not UTF-8 travel as lone surrogates (surrogateescape): the record is marked and its
     raw text shows them as U+FFFD.
     """
 
-    def __init__(self, handle: io.BufferedIOBase):
-        self._lines = io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline="")
+    def __init__(self, handle: io.BufferedIOBase, newline: str):
+        self._lines = io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline=newline)
         self.count = 0
         self._taken: list[str] = []
         self.had_bad_bytes = False

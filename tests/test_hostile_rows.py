@@ -29,16 +29,29 @@ def test_csv_with_bare_cr_line_ends_is_read_line_by_line(landing, load, query):
         + "e2,a1,,never,page_view,/home\r"                        # 3 unparseable timestamp
         + 'e3,a1,,2024-03-01T10:00:00Z,page_view,"/a\rb"\r'       # 4-5 loaded, line 4
         + "\r"                                                    # 6 blank: not a record
-        + "e4,,u1,2024-03-01T10:00:00Z,page_view,\n"              # 7 loaded (an LF ends this one)
-        + "e5,a1,,2024-03-01T10:00:00Z,page_view,/end\r\n"        # 8 loaded (CRLF)
-        + "e6,a1,,2024-03-01T10:00:00Z,page_view,/last"           # 9 loaded, no line end at all
+        + 'e4,,u1,2024-03-01T10:00:00Z,page_view,"/x\r\ny"\r'     # 7-8 loaded, line 7
+        + "e5,a1,,2024-03-01T10:00:00Z,page_view,/last"           # 9 loaded, no line end at all
     ))
 
-    assert counts(load("clickstream", path, quarantine_threshold=1.0)) == [(6, 5, 0, 1)]
+    assert counts(load("clickstream", path, quarantine_threshold=1.0)) == [(5, 4, 0, 1)]
     assert query("select line, reason, raw from quarantine") == [
         (3, "unparseable timestamp", "e2,a1,,never,page_view,/home")]
     assert query("select event_id, line, page_url from events order by line") == [
-        ("e1", 2, "/home"), ("e3", 4, "/a\rb"), ("e4", 7, None), ("e5", 8, "/end"), ("e6", 9, "/last")]
+        ("e1", 2, "/home"), ("e3", 4, "/a\rb"), ("e4", 7, "/x\r\ny"), ("e5", 9, "/last")]
+
+
+def test_a_bare_cr_inside_a_field_of_an_lf_file_stays_in_its_record(landing, load, query):
+    # Python's csv writer with LF line ends does not quote a field holding a CR alone; the record is
+    # malformed (RFC 4180 wants it quoted) but stays one record
+    path = landing.raw("clicks.csv", (
+        CSV_HEADER + "\n"                                        # 1 header
+        + "e1,a1,,2024-03-01T10:00:00Z,page_view,/a\rb\n"         # 2 malformed line
+        + "e2,a1,,2024-03-01T10:00:00Z,page_view,/home\n"         # 3 loaded
+    ))
+
+    assert counts(load("clickstream", path, quarantine_threshold=1.0)) == [(2, 1, 0, 1)]
+    assert query("select line, reason, raw from quarantine") == [
+        (2, "malformed line", "e1,a1,,2024-03-01T10:00:00Z,page_view,/a\rb")]
 
 
 def test_a_csv_record_with_bad_bytes_after_a_bare_cr_is_that_row_only(landing, load, query):

@@ -121,7 +121,8 @@ def test_a_json_line_nested_thousands_deep_is_quarantined(landing, load, query):
     ])
 
     assert counts(load("clickstream", path, quarantine_threshold=1.0)) == [(5, 3, 0, 2)]
-    assert query("select line, reason from quarantine order by line") == [(2, "nested too deep"), (4, "nested too deep")]
+    assert query("select line, reason from quarantine order by line") == [
+        (2, "nested too deep"), (4, "nested too deep")]
     assert query("select raw from quarantine where line = 2") == [(deep_line,)]
     assert query("select event_id from events order by line") == [("e1",), ("e3",), ("e5",)]
     assert json.loads(query("select properties from events where event_id = 'e3'")[0][0]) == {
@@ -165,7 +166,8 @@ def test_a_parquet_properties_text_nested_thousands_deep_is_quarantined(landing,
     path = landing.parquet("clicks.parquet", pa.table(columns))
 
     assert counts(load("clickstream", path, quarantine_threshold=1.0)) == [(4, 2, 0, 2)]
-    assert query("select line, reason from quarantine order by line") == [(2, "nested too deep"), (4, "nested too deep")]
+    assert query("select line, reason from quarantine order by line") == [
+        (2, "nested too deep"), (4, "nested too deep")]
     assert query("select event_id from events order by line") == [("e1",), ("e3",)]
 
 
@@ -432,3 +434,27 @@ def test_an_extra_parquet_timestamp_column_out_of_range_goes_into_properties_as_
     assert counts(load("clickstream", path)) == [(2, 2, 0, 0)]
     assert [json.loads(p) for p, in query("select properties from events order by line")] == [
         {"sent_at": "2024-03-01 10:00:00"}, {"sent_at": "4611686018427387904 (timestamp[ms])"}]
+
+
+# --- 400-digit numbers elsewhere in a row ---------------------------------------------------------
+
+BIG = "9" * 400
+
+
+@pytest.mark.parametrize("reader", ["jsonl", "csv", "parquet"])
+def test_400_digit_numbers_are_identifiers_as_text_and_amounts_too_big_to_hold(landing, load, query, reader):
+    # an identifier is text (all 400 digits); a number beyond a double is an unparseable amount or score:
+    # missing, and the row stays; in properties the number is kept as JSON holds it
+    header = ["event_id", "customer_id", "timestamp", "object", "action", "amount", "score", "properties"]
+    values = ["c1", BIG, "2024-03-01T10:00:00Z", "order", "created", BIG, "-" + BIG, '{"n": ' + BIG + "}"]
+    if reader == "jsonl":
+        path = landing.jsonl("crm.jsonl", [
+            '{"event_id": "c1", "customer_id": %s, "timestamp": "2024-03-01T10:00:00Z", "object": "order", '
+            '"action": "created", "amount": %s, "score": -%s, "properties": {"n": %s}}' % (BIG, BIG, BIG, BIG)])
+    elif reader == "csv":
+        path = landing.csv("crm.csv", header, [values])
+    else:
+        path = landing.parquet("crm.parquet", pa.table({name: [value] for name, value in zip(header, values)}))
+
+    assert counts(load("crm", path)) == [(1, 1, 0, 0)]
+    assert query("select customer_id, amount, score, properties->>'$.n' from events") == [(BIG, None, None, BIG)]

@@ -49,7 +49,9 @@ STAGED_TEXT_COLUMNS = (
     "properties",
 )
 
-# The quarantine reasons the readers give (SPEC section 1); the others are given in
-# sql/int_ingest_typed_macro.sql and sql/int_ingest_outcomes.sql.
+# The quarantine reasons the readers give (SPEC section 1, and a row holding JSON nested more than
+# readers.MAX_NESTING levels deep); the others are given in sql/int_ingest_typed_macro.sql (which
+# gives "nested too deep" too, for properties texts Python does not read) and sql/int_ingest_outcomes.sql.
 REASON_MALFORMED = "malformed line"
 REASON_NON_UTF8 = "non-UTF-8 bytes"
+REASON_NESTED_TOO_DEEP = "nested too deep"

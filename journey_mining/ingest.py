@@ -109,6 +109,8 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
     sql.register_function(con, "same_properties", _same_properties, ["VARCHAR", "VARCHAR"], "BOOLEAN",
                           nulls_in=True)
     sql.register_function(con, "arrow_number_text", _arrow_number_text, ["DOUBLE"], "VARCHAR")
+    sql.register_function(con, "nested_too_deep", _nested_too_deep, ["VARCHAR"], "BOOLEAN")
+    sql.register_function(con, "mended_json", _mended_json, ["VARCHAR"], "VARCHAR")
     sql.run(con, "stg_present_macro")
     sql.run(con, "stg_present_quick_macro")
     sql.run(con, "stg_trimmed_macro")
@@ -208,7 +210,7 @@ def _stage(con, source: str, files: list[tuple[Path, str]], say: Callable[[str],
 def _duckdb_rows(path: Path, source: str) -> int | None:
     """The number of rows of a Parquet file that DuckDB reads itself (readers.duckdb_reads); else None."""
     with pq.ParquetFile(path) as parquet:
-        if readers.duckdb_reads(path.resolve(), parquet.schema_arrow, source):
+        if readers.duckdb_reads(path.resolve(), parquet, source):
             return parquet.metadata.num_rows
     return None
 
@@ -287,6 +289,14 @@ def _same_properties(left: pa.Array, right: pa.Array) -> pa.Array:
 def _arrow_number_text(values: pa.Array) -> pa.Array:
     """A Parquet float64 as the text Arrow gives it: how a staged Parquet number reads in quarantine."""
     return values.cast(pa.string())
+
+
+def _nested_too_deep(texts: pa.Array) -> pa.Array:
+    return pa.array([readers.is_nested_too_deep(text) for text in texts.to_pylist()], pa.bool_())
+
+
+def _mended_json(texts: pa.Array) -> pa.Array:
+    return pa.array([readers.mended_json(text) for text in texts.to_pylist()], pa.string())
 
 
 def _check_time_zone(con, tz: str) -> None:

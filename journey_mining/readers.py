@@ -12,16 +12,19 @@ import gzip
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from journey_mining.columns import (
     REASON_MALFORMED,
+    REASON_NESTED_TOO_DEEP,
     REASON_NON_UTF8,
     STAGED_TEXT_COLUMNS,
     input_columns,
@@ -39,6 +42,19 @@ SEGMENT_CONTEXT = {
     ("campaign", "medium"): "utm_medium",
     ("campaign", "name"): "utm_campaign",
 }
+
+# JSON arrays and objects nested more levels deep than this make a row malformed in its own way:
+# Python's parser gives up near a thousand levels, and no real event needs more than a few.
+MAX_NESTING = 100
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# The instants a timestamp may hold: Python's datetime range, years 1 to 9999 (UTC), which every reader of
+# the exports can hold too. sql/int_ingest_typed_macro.sql applies it to every row; a native Parquet value
+# outside it is staged as text (see _out_of_range_texts), which never parses.
+FIRST_MICROSECOND = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
+LAST_MICROSECOND = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
+MICROSECONDS_PER = {"s": 1_000_000, "ms": 1_000, "us": 1, "day": 86_400_000_000}
+PARQUET_TIME_UNITS = {"milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}
 
 STAGED_SCHEMA = pa.schema(
     [("file_id", pa.int32()), ("line", pa.int64()), ("raw", pa.string()), ("reject_reason", pa.string())]
@@ -75,12 +91,16 @@ DUCKDB_NUMBER_COLUMNS = ("amount", "score")
 GLOB_CHARACTERS = frozenset("*?[]{}")
 
 
-def duckdb_reads(path: Path, schema: pa.Schema, source: str) -> bool:
+def duckdb_reads(path: Path, parquet: pq.ParquetFile, source: str) -> bool:
     """True when DuckDB can read the file directly: only SPEC columns, text as strings, a time zone
-    aware timestamp (required) of at most microsecond precision, amount and score as float64.
+    aware timestamp (required) of at most microsecond precision whose statistics show every value in
+    range, amount and score as float64.
 
-    A path DuckDB would take for a glob pattern is staged by Arrow instead.
+    A path DuckDB would take for a glob pattern is staged by Arrow instead, and so is a file with a
+    timestamp out of range (or without statistics): DuckDB cannot read some (milliseconds past year
+    294,247 fail the whole file), Arrow stages each as text that does not parse.
     """
+    schema = parquet.schema_arrow
     names = schema.names
     if not is_plain_parquet(schema, source) or "timestamp" not in names or len(set(names)) < len(names):
         return False
@@ -96,7 +116,34 @@ def duckdb_reads(path: Path, schema: pa.Schema, source: str) -> bool:
             ok = pa.types.is_string(kind) or pa.types.is_large_string(kind)
         if not ok:
             return False
+    return _timestamps_in_range(parquet)
+
+
+def _timestamps_in_range(parquet: pq.ParquetFile) -> bool:
+    """Whether every row group's statistics show the `timestamp` column within the range of instants."""
+    column = parquet.schema_arrow.get_field_index("timestamp")
+    # the unit of the stored values, which the Arrow type need not tell
+    unit = PARQUET_TIME_UNITS.get(json.loads(parquet.schema.column(column).logical_type.to_json()).get("timeUnit"))
+    if unit not in MICROSECONDS_PER:
+        return False
+    first, last = _range_in(unit)
+    for group in range(parquet.metadata.num_row_groups):
+        chunk = parquet.metadata.row_group(group).column(column)
+        statistics = chunk.statistics
+        if statistics is None:
+            return False
+        if statistics.has_min_max:
+            if not first <= statistics.min_raw <= statistics.max_raw <= last:
+                return False
+        elif statistics.null_count != chunk.num_values:
+            return False
     return True
+
+
+def _range_in(unit: str) -> tuple[int, int]:
+    """The range of instants in counts of a unit ('s', 'ms', 'us' or 'day')."""
+    per = MICROSECONDS_PER[unit]
+    return -(-FIRST_MICROSECOND // per), LAST_MICROSECOND // per
 
 
 def staged_batches(path: Path, kind: str, source: str, file_id: int) -> Iterator[pa.Table]:
@@ -110,7 +157,7 @@ def staged_batches(path: Path, kind: str, source: str, file_id: int) -> Iterator
     batch: list[dict] = []
     for line, raw, reason, record in _rows(path, kind):
         staged = {} if record is None else normalise_record(record, known)
-        staged.update(file_id=file_id, line=line, raw=raw, reject_reason=reason)
+        staged.update(file_id=file_id, line=line, raw=raw, reject_reason=reason or staged.get("reject_reason"))
         batch.append(staged)
         if len(batch) >= BATCH_ROWS:
             yield pa.Table.from_pylist(batch, schema=STAGED_SCHEMA)
@@ -144,18 +191,71 @@ def _plain_parquet_batches(parquet: pq.ParquetFile, file_id: int) -> Iterator[pa
         for name in STAGED_TEXT_COLUMNS:
             columns[name] = pa.nulls(rows, pa.string())
         for name, values in zip(batch.schema.names, batch.columns):
-            if name == "timestamp" and pa.types.is_timestamp(values.type):
-                target = "native_local" if values.type.tz is None else "native_timestamp"
-                columns[target] = values.cast(STAGED_SCHEMA.field(target).type, safe=False)
-            elif name == "timestamp" and pa.types.is_date(values.type):
-                columns["native_local"] = values.cast(pa.timestamp("us"))
-            elif name == "timestamp" and pa.types.is_integer(values.type):  # epoch milliseconds
-                columns["native_timestamp"] = values.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC")).cast(
-                    pa.timestamp("us", tz="UTC"))
+            if name == "timestamp" and _is_native_timestamp(values.type):
+                columns.update(_staged_native_timestamps(values))
             else:
                 columns[name] = values.cast(pa.string())
         first_row += rows
         yield pa.table(columns, schema=STAGED_SCHEMA)
+
+
+def _is_native_timestamp(kind: pa.DataType) -> bool:
+    """A timestamp, a date or an integer (epoch milliseconds) column."""
+    return pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_integer(kind)
+
+
+def _staged_native_timestamps(values: pa.Array) -> dict[str, pa.Array]:
+    """A native `timestamp` column as staged columns: native_timestamp (aware timestamps, epoch
+    milliseconds) or native_local (naive timestamps, dates) in microseconds, and `timestamp`, the text
+    of each value out of range."""
+    kind = values.type
+    if pa.types.is_integer(kind):
+        target, unit = "native_timestamp", "ms"
+    else:
+        target = "native_timestamp" if pa.types.is_timestamp(kind) and kind.tz is not None else "native_local"
+        unit = kind.unit if pa.types.is_timestamp(kind) else "day"
+    staged = {}
+    in_range = _in_range(values)
+    if in_range is not None:
+        staged["timestamp"] = _out_of_range_texts(values, in_range)
+        values = pc.if_else(in_range, values, pa.scalar(None, kind))
+    if pa.types.is_integer(kind):
+        values = values.cast(pa.int64()).cast(pa.timestamp(unit, tz="UTC"))
+    staged[target] = values.cast(STAGED_SCHEMA.field(target).type, safe=False)  # nanoseconds truncated
+    return staged
+
+
+def _in_range(values: pa.Array) -> pa.Array | None:
+    """Where a native timestamp column (see _is_native_timestamp) holds an instant in range; None when
+    every value is (the usual case, found from the column's minimum and maximum)."""
+    kind = values.type
+    if pa.types.is_timestamp(kind) and kind.unit == "ns":
+        return None  # 64-bit nanoseconds span the years 1677 to 2262
+    if pa.types.is_integer(kind):
+        unit = "ms"
+        if kind == pa.uint64():  # beyond int64 is out of range all the same
+            values = pc.min_element_wise(values, pa.scalar(2**63 - 1, kind))
+    else:
+        unit = kind.unit if pa.types.is_timestamp(kind) else "day"
+        values = values.cast(pa.int32()) if pa.types.is_date32(kind) else values
+    counts = values.cast(pa.int64())
+    first, last = _range_in(unit)
+    extremes = pc.min_max(counts)
+    if extremes["min"].as_py() is None or first <= extremes["min"].as_py() <= extremes["max"].as_py() <= last:
+        return None
+    return pc.and_(pc.greater_equal(counts, first), pc.less_equal(counts, last))
+
+
+def _out_of_range_texts(values: pa.Array, in_range: pa.Array) -> pa.Array:
+    """The text of each value out of range, null elsewhere: an integer as it is, a timestamp or date as
+    its count and type (`9007199254740992 (timestamp[s, tz=UTC])`), text no timestamp rule reads."""
+    kind = values.type
+    if pa.types.is_integer(kind):
+        texts = values.cast(pa.string())
+    else:
+        counts = (values.cast(pa.int32()) if pa.types.is_date32(kind) else values).cast(pa.int64())
+        texts = pc.binary_join_element_wise(counts.cast(pa.string()), f" ({kind})", "")
+    return pc.if_else(in_range, pa.scalar(None, pa.string()), texts)
 
 
 def _open_binary(path: Path) -> io.BufferedIOBase:
@@ -175,7 +275,10 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict 
             if not text.strip():
                 continue  # blank lines are not rows
             try:
-                record = json.loads(text)
+                record = parse_json(text)
+            except NestedTooDeep:
+                yield number, text.rstrip("\r\n"), REASON_NESTED_TOO_DEEP, None
+                continue
             except ValueError:
                 record = None
             if not isinstance(record, dict):
@@ -185,8 +288,9 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict 
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
+    newline = _csv_line_end(path)
     with _open_binary(path) as handle:
-        lines = _TrackedLines(handle)
+        lines = _TrackedLines(handle, newline)
         reader = csv.reader(lines, strict=True)
         header: list[str] | None = None
         while True:
@@ -213,13 +317,35 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | 
             yield start, raw, None, dict(zip(header, fields))
 
 
-class _TrackedLines:
-    """Feeds decoded lines to csv.reader and remembers which physical lines each record used."""
+# A CSV field may be as long as a line may be (several megabytes): csv's own limit is 128 KiB.
+csv.field_size_limit(2**31 - 1)
 
-    def __init__(self, handle: Iterable[bytes]):
-        self._lines = iter(handle)
+
+def _csv_line_end(path: Path) -> str:
+    """How a CSV file ends its lines: "\\r" when its first line ends with a bare CR (old Mac and Excel
+    exports), else "\\n" (LF or CRLF). A file is read with its own line end, so that a stray CR inside
+    a field of an LF file stays inside its record."""
+    with _open_binary(path) as handle:
+        while chunk := handle.read(1 << 16):
+            if found := re.search(rb"[\r\n]", chunk):
+                if found.group() == b"\n":
+                    return "\n"
+                after = chunk[found.end():found.end() + 1] or handle.read(1)
+                return "\n" if after == b"\n" else "\r"
+    return "\n"
+
+
+class _TrackedLines:
+    """Feeds lines to csv.reader and remembers which physical lines each record used.
+
+    Bytes that are not UTF-8 travel as lone surrogates (surrogateescape): the record is marked and its
+    raw text shows them as U+FFFD.
+    """
+
+    def __init__(self, handle: io.BufferedIOBase, newline: str):
+        self._lines = io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline=newline)
         self.count = 0
-        self._taken: list[bytes] = []
+        self._taken: list[str] = []
         self.had_bad_bytes = False
 
     def __iter__(self):
@@ -228,29 +354,60 @@ class _TrackedLines:
     def __next__(self) -> str:
         line = next(self._lines)
         if self.count == 0:
-            line = line.removeprefix(b"\xef\xbb\xbf")
+            line = line.removeprefix("\ufeff")
         self.count += 1
         self._taken.append(line)
-        try:
-            return line.decode("utf-8")
-        except UnicodeDecodeError:
+        if not line.isascii() and not _is_utf8(line):
             self.had_bad_bytes = True
-            return line.decode("utf-8", errors="replace")
+        return line
 
     def take(self) -> tuple[str, bool]:
         """The text of the lines read since the last call, and whether any was not UTF-8."""
-        text, had_bad_bytes = _raw(b"".join(self._taken)), self.had_bad_bytes
+        text = "".join(self._taken)
+        if self.had_bad_bytes:
+            text = text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+        had_bad_bytes = self.had_bad_bytes
         self._taken = []
         self.had_bad_bytes = False
-        return text, had_bad_bytes
+        return text.rstrip("\r\n"), had_bad_bytes
+
+
+def _is_utf8(text: str) -> bool:
+    """False when the text carries bytes that were not UTF-8 (as surrogateescape's lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parquet_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
     number = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
-        for record in batch.to_pylist():
+        columns = [_python_values(values) for values in batch.columns]
+        for values in zip(*columns):
             number += 1
-            yield number, None, None, record
+            yield number, None, None, dict(zip(batch.schema.names, values))
+
+
+def _python_values(values: pa.Array) -> list:
+    """A Parquet column as Python values; a timestamp or date out of range (Python has no datetime
+    for it) as its text (_out_of_range_texts)."""
+    kind = values.type
+    if not (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
+        return values.to_pylist()
+    in_range = _in_range(values)
+    if in_range is None:
+        return _utc(values).to_pylist()
+    texts = _out_of_range_texts(values, in_range).to_pylist()
+    instants = _utc(pc.if_else(in_range, values, pa.scalar(None, kind))).to_pylist()
+    return [instant if text is None else text for instant, text in zip(instants, texts)]
+
+
+def _utc(values: pa.Array) -> pa.Array:
+    """Aware timestamps in UTC: in their own zone, an instant late in year 9999 has no Python datetime."""
+    kind = values.type
+    return values.cast(pa.timestamp(kind.unit, tz="UTC")) if pa.types.is_timestamp(kind) and kind.tz else values
 
 
 def _raw(line: bytes) -> str:
@@ -263,12 +420,17 @@ def normalise_record(record: dict, known: frozenset[str]) -> dict:
     `known` are the source's own column names. Segment keys are renamed, other columns are folded
     into `properties` (a key already there wins, empty values are dropped), and every value becomes
     text: identifiers from JSON numbers equal the same identifiers written as text in CSV. Columns
-    the row lacks are absent from the result.
+    the row lacks are absent from the result. A `properties` text nested too deep is staged as it is,
+    with its reject reason.
     """
     if any(key in record for key in SEGMENT_KEYS):
         record = _from_segment(dict(record))
     staged: dict = {}
-    properties, unparsed = _properties(record.get("properties"))
+    try:
+        properties, unparsed = _properties(record.get("properties"))
+    except NestedTooDeep:
+        properties, unparsed = {}, None
+        staged.update(properties=record["properties"], reject_reason=REASON_NESTED_TOO_DEEP)
     for key, value in record.items():
         if key in known:
             if key == "properties":
@@ -290,6 +452,66 @@ def normalise_record(record: dict, known: frozenset[str]) -> dict:
     if properties:
         staged["properties"] = _canonical_json(properties)
     return staged
+
+
+class NestedTooDeep(Exception):
+    """A JSON text nested more than MAX_NESTING levels deep."""
+
+
+def parse_json(text: str):
+    """A JSON text as Python values, its lone surrogate escapes (`"\\ud800"`, half of a character that a
+    client cut in two) read as U+FFFD; raises NestedTooDeep past MAX_NESTING levels."""
+    try:
+        value = json.loads(text)
+    except RecursionError as error:
+        raise NestedTooDeep from error
+    if text.count("[") + text.count("{") > MAX_NESTING and _nesting(value) > MAX_NESTING:
+        raise NestedTooDeep
+    if "\\ud" in text or "\\uD" in text:
+        value = _mended(value)
+    return value
+
+
+def _nesting(value) -> int:
+    """Levels of arrays and objects in a parsed JSON value (a scalar has none), without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _mended(value):
+    """The value with every lone surrogate in its texts (keys included) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_mended(item) for item in value]
+    if isinstance(value, dict):
+        return {_mended(key): _mended(item) for key, item in value.items()}
+    return value
+
+
+def is_nested_too_deep(text: str) -> bool:
+    """Whether a text is JSON nested more than MAX_NESTING levels deep (the SQL side of the rule)."""
+    try:
+        parse_json(text)
+    except NestedTooDeep:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
+def mended_json(text: str) -> str:
+    """A JSON text with its lone surrogate escapes as U+FFFD (in canonical form); other text as it is."""
+    try:
+        return _canonical_json(parse_json(text))
+    except (ValueError, NestedTooDeep):
+        return text
 
 
 def _epoch_ms(milliseconds: int) -> datetime | None:
@@ -334,7 +556,7 @@ def _properties(value) -> tuple[dict, str | None]:
         return dict(value), None
     if isinstance(value, str):
         try:
-            parsed = json.loads(value)
+            parsed = parse_json(value)
         except ValueError:
             return {}, value
         if isinstance(parsed, dict):

@@ -5,7 +5,13 @@
 -- columns a caller does not select are not computed.
 create or replace temp macro ingest_typed(input, run_source, run_tz, far_future_after) as table
 with staged as (
-    select * from query_table(input)
+    -- a lone surrogate escape in a properties text reads as U+FFFD, as in a JSON line (readers.mended_json,
+    -- called for the few texts with such an escape)
+    select * replace (
+        case when contains(properties, '\ud') or contains(properties, '\uD') then mended_json(properties)
+             else properties end as properties
+    )
+    from query_table(input)
 ),
 
 present as (
@@ -48,7 +54,15 @@ present as (
             when json_valid(properties) and json_type(properties) = 'OBJECT' then properties
             else json_object('properties_unparsed', properties)::varchar
         end as properties,
-        coalesce(native_timestamp, timezone(run_tz, native_local)) as native_at
+        coalesce(native_timestamp, timezone(run_tz, native_local)) as native_at,
+        -- JSON nested past readers.MAX_NESTING (100) levels needs at least 101 '[' or '{': only such
+        -- texts go to Python (a condition of `when` is evaluated on the rows the one before it let through)
+        case
+            when strlen(properties) > 200
+                 and strlen(properties) - strlen(replace(replace(properties, '[', ''), '{', '')) > 100
+                 and nested_too_deep(properties) then true
+            else false
+        end as properties_too_deep
     from staged
 ),
 
@@ -106,8 +120,13 @@ final as (
         raw,
         case
             when reject_reason is not null then reject_reason
+            when properties_too_deep then 'nested too deep'
             when timestamp_text is null and native_at is null then 'missing timestamp'
-            when occurred_at is null then 'unparseable timestamp'
+            -- instants outside years 1 to 9999 (readers.FIRST_MICROSECOND, LAST_MICROSECOND), infinity included
+            when occurred_at is null
+                 or occurred_at not between '0001-01-01 00:00:00+00'::timestamptz
+                                        and '9999-12-31 23:59:59.999999+00'::timestamptz
+                then 'unparseable timestamp'
             when event_id is null then 'missing event_id'
             when anonymous_id is null and user_id is null and customer_id is null and email is null
                 then 'no identity'

@@ -76,7 +76,7 @@ def spreadsheet_safe(table: pa.Table) -> pa.Table:
 
 
 def write_summary(path: Path, summary: dict) -> None:
-    path.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(summary, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 XES_HEAD = """<?xml version="1.0" encoding="UTF-8"?>

@@ -118,8 +118,9 @@ def test_every_csv_and_journeys_parquet_hold_the_names_as_written(mined):
     assert {row["definition"] for row in journeys} == {NAME}
     assert sorted(row["path"] for row in journeys) == sorted(" > ".join(p) for p in PATHS.values())
     assert {row["furthest_stage"] for row in journeys} == {STAGES[2], STAGES[1]}
-    summary = json.loads((mined / "summary.json").read_text(encoding="utf-8"))
-    assert summary["definition"] == NAME
+    text = (mined / "summary.json").read_text(encoding="utf-8")
+    assert json.loads(text)["definition"] == NAME
+    assert f'"definition": {json.dumps(NAME, ensure_ascii=False)}' in text  # as written, not as \u escapes
 
 
 def test_the_xes_log_and_the_discovered_models_hold_the_names_as_written(mined):

@@ -47,6 +47,6 @@ def register(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     probe = "Probe.Ünïcode@example.com"
     if sql.one(con, "select keyed_hash(?)", [probe]) != (keyed_hash(key, probe),):
         raise JourneyError("internal error: SQL keyed_hash differs from pseudonyms.keyed_hash")
-    for macro in ("stg_trimmed_macro", "stg_email_address_pattern_macro", "stg_email_addresses_macro",
-                  "stg_redacted_macro"):
+    for macro in ("stg_trimmed_macro", "stg_email_address_pattern_macro", "stg_email_address_macro",
+                  "stg_email_pseudonym_macro", "stg_redacted_macro"):
         sql.run(con, macro)

@@ -7,14 +7,18 @@ expected texts are written out here with the reference hash of conftest (HMAC-SH
 """
 
 import json
+from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import HASH_KEY, expected_hash
-from journey_mining import pseudonyms
+from journey_mining import pseudonyms, readers
+from journey_mining.identity import build_persons
 
 CLICK = {"event_id": "e1", "anonymous_id": "a1", "timestamp": "2024-03-01T10:00:00Z", "event": "page_view"}
 CRM = {"event_id": "c1", "customer_id": "k1", "timestamp": "2024-03-01T10:00:00Z",
@@ -32,6 +36,114 @@ def events(query, columns: str) -> list[tuple]:
 
 
 # --- one place at a time ----------------------------------------------------------------------
+
+
+def test_an_address_in_a_query_string_with_an_escaped_at_sign(landing, load, query, pseudonym):
+    path = landing.jsonl("clicks.jsonl", [{
+        **CLICK,
+        "page_url": "https://shop.test/signup?email=Alice%40Example.com&step=2",
+        "referrer": "https://mail.test/read?from=bob@example.com#top",
+    }])
+
+    load("clickstream", path)
+
+    assert events(query, "page_url, referrer") == [(
+        f"https://shop.test/signup?email={pseudonym('alice@example.com')}&step=2",
+        f"https://mail.test/read?from={pseudonym('bob@example.com')}#top")]
+
+
+@pytest.mark.parametrize("source, column", [
+    ("clickstream", "event_id"), ("clickstream", "event"), ("clickstream", "page_url"),
+    ("clickstream", "referrer"), ("clickstream", "utm_source"), ("clickstream", "utm_medium"),
+    ("clickstream", "utm_campaign"), ("crm", "object"), ("crm", "action"), ("crm", "channel"),
+])
+def test_an_address_in_any_text_column(landing, load, query, pseudonym, source, column):
+    row = dict(CLICK if source == "clickstream" else CRM)
+    row[column] = "sent to Alice@Example.com, cc bob@example.com."
+    path = landing.jsonl("rows.jsonl", [row])
+
+    load(source, path)
+
+    assert events(query, f'"{column}"') == [
+        (f"sent to {pseudonym('alice@example.com')}, cc {pseudonym('bob@example.com')}.",)]
+
+
+def test_addresses_at_any_depth_of_properties_keys_included(landing, load, query, pseudonym):
+    path = landing.jsonl("clicks.jsonl", [{
+        **CLICK,
+        "properties": {
+            "contact": {"work": {"primary": "Alice@Example.com",
+                                 "others": ["bob@example.com", {"deep": ["x carol@example.com y", 3]}]}},
+            "Dave@Example.com": "an address as a key",
+            "note": "line one\nerin@example.com",
+            "plan": "pro",
+        },
+        "referred_by": "frank@example.com",  # an extra column: folded into properties
+    }])
+
+    load("clickstream", path)
+
+    (properties,), = events(query, "properties")
+    assert json.loads(properties) == {
+        "contact": {"work": {"primary": pseudonym("alice@example.com"),
+                             "others": [pseudonym("bob@example.com"),
+                                        {"deep": [f"x {pseudonym('carol@example.com')} y", 3]}]}},
+        pseudonym("dave@example.com"): "an address as a key",
+        "note": f"line one\n{pseudonym('erin@example.com')}",
+        "plan": "pro",
+        "referred_by": pseudonym("frank@example.com"),
+    }
+
+
+def test_properties_text_with_escaped_addresses_stays_json(landing, load, query, pseudonym):
+    # JSON text as a Parquet column holds it, read by DuckDB as it is: escapes are not decoded first
+    text = ('{"a":{"b":{"c":["Alice\\u0040Example.com","j\\u00fcrgen@b\\u00fccher.de"]}},'
+            '"d":"tab\\tbob@example.com","e":"back\\\\carol@example.com"}')
+    path = landing.parquet("clicks.parquet", pa.table({
+        "event_id": ["e1"], "anonymous_id": ["a1"],
+        "timestamp": pa.array([1709287200000], pa.timestamp("ms", tz="UTC")),
+        "event": ["page_view"], "properties": [text]}))
+
+    load("clickstream", path)
+
+    (properties,), = events(query, "properties")
+    assert json.loads(properties) == {
+        "a": {"b": {"c": [pseudonym("alice@example.com"), pseudonym("jürgen@bücher.de")]}},
+        "d": f"tab\t{pseudonym('bob@example.com')}",
+        "e": f"back\\{pseudonym('carol@example.com')}",
+    }
+
+
+def test_identifiers_that_are_addresses_keep_their_type(con, landing, load, query, pseudonym, email_hash):
+    clicks = landing.jsonl("clicks.jsonl", [
+        {**CLICK, "event_id": "e1", "anonymous_id": "Erin@Example.com"},
+        {**CLICK, "event_id": "e2", "anonymous_id": "a1", "user_id": "Alice@Example.com"},
+        {**CLICK, "event_id": "e3", "anonymous_id": "a2", "user_id": "alice@example.com"},
+    ])
+    crm = landing.jsonl("crm.jsonl", [
+        {**CRM, "event_id": "c1", "customer_id": "Carol@Example.com", "email": "carol@example.com"},
+    ])
+
+    load("clickstream", clicks)
+    load("crm", crm)
+    build_persons(con)
+
+    alice, carol, erin = pseudonym("alice@example.com"), pseudonym("carol@example.com"), pseudonym("erin@example.com")
+    assert events(query, "event_id, anonymous_id, user_id, customer_id, email_hash") == [
+        ("e1", erin, None, None, None), ("e2", "a1", alice, None, None), ("e3", "a2", alice, None, None),
+        ("c1", None, None, carol, email_hash("carol@example.com"))]
+    # typed as they came: Carol's customer id and her email are two identifiers of one person,
+    # and Alice's user id, written in two cases, is one identifier linking both devices
+    people = query("select id_kind, id_value, dense_rank() over (order by person_id) from identities "
+                   "order by id_kind, id_value")
+    by_identifier = {(kind, value): person for kind, value, person in people}
+    assert set(by_identifier) == {
+        ("anonymous_id", erin), ("anonymous_id", "a1"), ("anonymous_id", "a2"), ("user_id", alice),
+        ("customer_id", carol), ("email_hash", email_hash("carol@example.com"))}
+    assert by_identifier[("anonymous_id", "a1")] == by_identifier[("anonymous_id", "a2")] == by_identifier[
+        ("user_id", alice)]
+    assert by_identifier[("customer_id", carol)] == by_identifier[("email_hash", email_hash("carol@example.com"))]
+    assert len(set(by_identifier.values())) == 3
 
 
 def test_quarantined_raw_text_with_escaped_addresses(landing, load, query, pseudonym):
@@ -138,3 +250,76 @@ def test_an_escape_right_before_an_at_sign_is_replaced_with_the_address(redacted
 
     assert json.loads(redacted(text)) == {"a": "email:" + expected_hash("\u00a0@example.com"),
                                           "b": "x" + "email:" + expected_hash("@example.com")}
+
+
+# --- every format, DuckDB's own Parquet reading included ----------------------------------------
+
+
+ROWS = [
+    {"event_id": "e1", "anonymous_id": "Alice@Example.com", "user_id": "u1",
+     "timestamp": "2024-03-01T10:00:00Z", "event": "page_view",
+     "page_url": "https://shop.test/signup?email=alice%40example.com", "referrer": "mailto:bob@example.com",
+     "utm_campaign": "spring/carol@example.com", "properties": '{"a":{"b":{"c":["dave@example.com"]}}}'},
+    {"event_id": "e2", "anonymous_id": "a2", "user_id": "Erin@Example.com",
+     "timestamp": "2024-03-01T10:01:00Z", "event": None,                                    # missing event
+     "page_url": "/x?to=frank%40example.com", "referrer": None, "utm_campaign": None, "properties": None},
+]
+FORMATS = ["jsonl", "csv", "parquet read by duckdb", "parquet staged"]
+
+
+def write(landing, kind: str) -> Path:
+    if kind == "jsonl":
+        return landing.jsonl("clicks.jsonl", [{k: v for k, v in row.items() if v is not None} for row in ROWS])
+    if kind == "csv":
+        header = list(ROWS[0])
+        return landing.csv("clicks.csv", header, [[row[k] or "" for k in header] for row in ROWS])
+    table = pa.Table.from_pylist(ROWS)
+    table = table.set_column(table.schema.get_field_index("timestamp"), "timestamp",
+                             pa.array([1709287200000, 1709287260000], pa.timestamp("ms", tz="UTC")))
+    if kind == "parquet staged":
+        table = table.append_column("device", pa.array(["ios", "ios"]))  # an extra column: not DuckDB's path
+    path = landing.parquet("clicks.parquet", table)
+    assert readers.duckdb_reads(path.resolve(), pq.read_schema(path), "clickstream") is (kind == "parquet read by duckdb")
+    return path
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_every_format(landing, load, query, pseudonym, kind):
+    path = write(landing, kind)
+
+    load("clickstream", path, quarantine_threshold=1.0)
+
+    (anonymous_id, user_id, page_url, referrer, utm_campaign, properties), = events(
+        query, "anonymous_id, user_id, page_url, referrer, utm_campaign, properties")
+    assert (anonymous_id, user_id, page_url, referrer, utm_campaign) == (
+        pseudonym("alice@example.com"), "u1", f"https://shop.test/signup?email={pseudonym('alice@example.com')}",
+        f"mailto:{pseudonym('bob@example.com')}", f"spring/{pseudonym('carol@example.com')}")
+    assert json.loads(properties)["a"] == {"b": {"c": [pseudonym("dave@example.com")]}}
+    (raw, reason), = query("select raw, reason from quarantine")
+    assert reason == "missing event"
+    assert pseudonym("erin@example.com") in raw and pseudonym("frank@example.com") in raw
+    assert "example.com" not in raw.replace("shop.test", "")
+
+
+# --- duplicates compare what is stored ----------------------------------------------------------
+
+
+def test_duplicates_and_conflicts_compare_the_replaced_content(landing, load, query, pseudonym):
+    first = {**CLICK, "event_id": "order:Alice@Example.com", "page_url": "/thanks?e=Alice%40Example.com"}
+    path_1 = landing.jsonl("day1.jsonl", [first])
+    path_2 = landing.jsonl("day2.jsonl", [
+        first,                                                                       # 1 duplicate
+        {**first, "event_id": "order:alice@example.com"},                           # 2 duplicate: same key
+        {**first, "page_url": "/thanks?e=alice@example.com"},                       # 3 duplicate: same address
+        {**first, "page_url": "/thanks?e=bob%40example.com"},                       # 4 conflict
+    ])
+
+    load("clickstream", path_1)
+    result = load("clickstream", path_2, quarantine_threshold=1.0)
+
+    assert [(c.read, c.loaded, c.duplicates, c.quarantined) for c in result] == [(4, 0, 3, 1)]
+    assert events(query, "event_id, page_url") == [
+        (f"order:{pseudonym('alice@example.com')}", f"/thanks?e={pseudonym('alice@example.com')}")]
+    (line, reason, raw), = query("select line, reason, raw from quarantine")
+    assert (line, reason) == (4, "conflicting duplicate")
+    assert json.loads(raw)["page_url"] == f"/thanks?e={pseudonym('bob@example.com')}"

@@ -7,6 +7,8 @@ expected texts are written out here with the reference hash of conftest (HMAC-SH
 """
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -17,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import HASH_KEY, expected_hash
-from journey_mining import pseudonyms, readers
+from journey_mining import db, pseudonyms, readers
 from journey_mining.identity import build_persons
 
 CLICK = {"event_id": "e1", "anonymous_id": "a1", "timestamp": "2024-03-01T10:00:00Z", "event": "page_view"}
@@ -323,3 +325,124 @@ def test_duplicates_and_conflicts_compare_the_replaced_content(landing, load, qu
     (line, reason, raw), = query("select line, reason, raw from quarantine")
     assert (line, reason) == (4, "conflicting duplicate")
     assert json.loads(raw)["page_url"] == f"/thanks?e={pseudonym('bob@example.com')}"
+
+
+# --- nothing in clear, anywhere ----------------------------------------------------------------
+
+
+ADDRESSES = ["alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com",
+             "erin@example.com", "frank@example.com", "grace@example.com", "heidi@example.com",
+             "ivan@example.com", "judy@example.com"]
+DEFINITION = """\
+name: privacy
+stages:
+  - name: Visit
+    touchpoints:
+      - {name: Signup page, match: {source: clickstream, event: page_view, url: "/signup*"}}
+      - {name: Contact, match: {source: crm, object: ticket}}
+  - name: Buy
+    touchpoints:
+      - {name: Order, match: {source: crm, object: order}, goal: true}
+funnels:
+  - {name: signup_to_order, steps: [Signup page, Order], window: 30d}
+"""
+
+
+def spellings(address: str) -> list[str]:
+    """The forms an address must not take in any stored or exported text: as written, URL- and JSON-escaped."""
+    return [address, address.replace("@", "%40"), address.replace("@", "\\u0040")]
+
+
+def clear_addresses(text: str) -> list[str]:
+    folded = text.lower()  # upper-case spellings too
+    return [form for address in ADDRESSES for form in spellings(address) if form in folded]
+
+
+@pytest.mark.slow
+def test_no_address_in_clear_in_the_database_or_any_output_file(tmp_path, landing):
+    a, b, c, d, e, f, g, h, i, j = (address.replace("example", "Example") for address in ADDRESSES)
+    clicks = landing.jsonl("clickstream/clicks.jsonl", [
+        {**CLICK, "event_id": "e1", "anonymous_id": a.upper(), "user_id": f"{b}",
+         "page_url": f"https://shop.test/signup?email={c.replace('@', '%40')}", "referrer": f"mailto:{d}",
+         "utm_source": e, "utm_medium": e, "utm_campaign": e,
+         "properties": {"x": {"y": {"z": [f, {"w": g}]}}, h: "key"}},
+        {**CLICK, "event_id": f"ev-{i}", "anonymous_id": a, "timestamp": "2024-03-01T10:05:00Z",
+         "page_url": "/signup", "utm_campaign": j},
+        '{"event_id": "e3", "anonymous_id": "' + a.replace("@", "\\u0040") + '", "timestamp": "never", '
+        '"event": "page_view", "page_url": "/signup?e=' + b.replace("@", "%40") + '"}',         # unparseable
+        '{"event_id": "e4", "user_id": "' + c + '"',                                         # malformed
+        {**CLICK, "event_id": "e1", "anonymous_id": a.upper(), "event": j},                  # conflict
+    ])
+    clicks_csv = landing.csv("clickstream/clicks.csv",
+                             ["event_id", "anonymous_id", "user_id", "timestamp", "event", "page_url", "note"],
+                             [["e5", d, e, "2024-03-02T09:00:00Z", "page_view", f"/signup?to={f}", g],
+                              ["e6", d, "", "2024-03-02T09:00:00Z", "", f"/x?{h}", i]])      # missing event
+    clicks_parquet = landing.parquet("clickstream/clicks.parquet", pa.table({
+        "event_id": ["e7", "e8"], "anonymous_id": [b, j], "user_id": [None, j],
+        "timestamp": pa.array([1709373600000, 1709373600000], pa.timestamp("ms", tz="UTC")),
+        "event": ["page_view", None],                                                        # 2 missing event
+        "page_url": [f"/signup?email={c.replace('@', '%40')}", f"/x?{d}"],
+        "properties": ['{"a":{"b":{"c":"' + e.replace("@", "\\u0040") + '"}}}', f'{{"k":"{f}"}}'],
+    }))
+    crm = landing.jsonl("crm/crm.jsonl", [
+        {**CRM, "event_id": "c1", "customer_id": g, "email": b, "timestamp": "2024-03-01T11:00:00Z",
+         "channel": h, "properties": {"contact": {"assistant": {"mail": i}}}},
+        {**CRM, "event_id": "c2", "customer_id": "k2", "user_id": b, "object": "ticket", "action": "opened",
+         "timestamp": "2024-03-01T09:00:00Z", "email": f" {a.upper()} "},
+        {**CRM, "event_id": "c3", "email": j, "object": None},                               # missing object
+    ])
+    crm_parquet = landing.parquet("crm/crm.parquet", pa.table({
+        "event_id": ["c4", "c5"], "customer_id": [h, None], "email": [None, i],
+        "timestamp": pa.array([1709373600000, 1709373600000], pa.timestamp("ms", tz="UTC")),
+        "object": ["order", "order"], "action": ["created", None],                          # 2 missing action
+        "channel": [f"store {g}", a],
+    }))
+    (tmp_path / "privacy.yaml").write_text(DEFINITION)
+    database, out = tmp_path / "journeys.duckdb", tmp_path / "out"
+
+    for source, paths in (("clickstream", [clicks, clicks_csv, clicks_parquet]), ("crm", [crm, crm_parquet])):
+        run = journeys("ingest", source, *paths, "--db", database, "--quarantine-threshold", "1")
+        assert run.returncode == 0, run.stderr
+    run = journeys("mine", tmp_path / "privacy.yaml", "--db", database, "--out", out)
+    assert run.returncode == 0, run.stderr
+
+    con = db.connect(database, read_only=True)
+    try:
+        loaded, quarantined = con.execute(
+            "select (select count(*) from events), (select count(*) from quarantine)").fetchone()
+        columns = con.execute("select table_schema, table_name, column_name from information_schema.columns "
+                              "where table_catalog = current_database()").fetchall()
+        found = {}
+        for schema, table, column in columns:
+            for (value,) in con.execute(f'select distinct "{column}"::varchar from "{schema}"."{table}"').fetchall():
+                if value is not None and (hits := clear_addresses(value)):
+                    found[f"{table}.{column}"] = hits
+        mined = con.execute("select (select count(*) from persons), count(*), count(*) filter (where converted) "
+                            "from journeys").fetchone()
+        linked = con.execute("select count(distinct person_id) from person_events "
+                             "where event_id in ('e1', 'c2')").fetchone()
+    finally:
+        con.close()
+    # clicks: e1, ev-i, e5, e7 loaded; e3, e4, the e1 conflict, e6, e8 quarantined; crm: c1, c2, c4 and c3, c5
+    assert (loaded, quarantined) == (7, 7)
+    # persons: {anonymous a, user b, customer k2, email a} (e1, ev-i, c2: Contact > Signup page), {anonymous d,
+    # user e} (e5), {anonymous b} (e7), {customer g, email b} (c1: Order), {customer h} (c4: Order)
+    assert mined == (5, 5, 2)
+    assert linked == (1,)  # user id b, replaced alike in clickstream and CRM, is one identifier
+    assert ("persons", "person_id") in {(t, c) for _, t, c in columns}
+    assert found == {}
+
+    files = [path for path in out.rglob("*") if path.is_file()]
+    assert {path.suffix for path in files} >= {".csv", ".json", ".parquet", ".html", ".xes", ".bpmn", ".pnml"}
+    for path in files:
+        if path.suffix == ".parquet":
+            text = json.dumps(pq.read_table(path).to_pylist(), default=str, ensure_ascii=False)
+        else:
+            text = path.read_text(encoding="utf-8")
+        assert clear_addresses(text) == [], path.name
+    assert clear_addresses(database.read_bytes().decode("utf-8", errors="replace")) == []
+
+
+def journeys(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "journey_mining.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)

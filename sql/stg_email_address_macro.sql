@@ -6,10 +6,7 @@
 create or replace temp macro email_address(written) as
 list_transform(
     list_transform(
-        list_transform([written], lambda address: case
-            when contains(address, '&#') then regexp_replace(address, '&#(?:64|[xX]40);', '@', 'g')
-            else address
-        end),
+        list_transform([written], lambda address: replace(replace(replace(address, '&#64;', '@'), '&#x40;', '@'), '&#X40;', '@')),
         lambda address: case
             when contains(address, '\') then coalesce(try(json_extract_string('"' || address || '"', '$')), address)
             else address

@@ -3,18 +3,15 @@
 import hashlib
 import hmac
 import os
-import re
 import secrets
 
 import duckdb
-import pyarrow as pa
 
 from journey_mining import sql
 from journey_mining.errors import JourneyError
 
 KEY_SETTING = "pseudonymisation_key"
 HMAC_BLOCK = 64  # SHA-256's block size in bytes
-EMAIL = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")  # \w: letters of any script, as in IDN addresses
 
 
 def pseudonymisation_key(con: duckdb.DuckDBPyConnection) -> bytes:
@@ -35,17 +32,13 @@ def keyed_hash(key: bytes, text: str) -> str:
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
-def redact_emails(key: bytes, text: str) -> str:
-    """The text with every email address replaced by `email:` and the hash events store for it."""
-    return EMAIL.sub(lambda found: "email:" + keyed_hash(key, found.group().strip().lower()), text)
-
-
 def register(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Make `keyed_hash(text)` and `redact_emails(text)` callable from SQL on this connection.
+    """Make `keyed_hash(text)` and `redacted(text)` callable from SQL on this connection.
 
-    keyed_hash runs on every event and identifier, so it is a SQL macro: HMAC-SHA-256 is two SHA-256
-    over the key's pads (RFC 2104), which DuckDB computes natively; a probe checks it against the
-    Python function. redact_emails is a Python regex, for the few rows of quarantined raw text.
+    Both run on every event, so they are SQL macros: HMAC-SHA-256 is two SHA-256 over the key's pads
+    (RFC 2104), which DuckDB computes natively, and a probe checks it against the Python function;
+    redacted() replaces every e-mail address in a text by `email:` and its keyed hash, with the one
+    definition of an address (sql/stg_email_address_pattern_macro.sql).
     """
     block = (hashlib.sha256(key).digest() if len(key) > HMAC_BLOCK else key).ljust(HMAC_BLOCK, b"\0")
     sql.run(con, "stg_keyed_hash_pads", {"inner": bytes(b ^ 0x36 for b in block),
@@ -54,12 +47,6 @@ def register(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     probe = "Probe.Ünïcode@example.com"
     if sql.one(con, "select keyed_hash(?)", [probe]) != (keyed_hash(key, probe),):
         raise JourneyError("internal error: SQL keyed_hash differs from pseudonyms.keyed_hash")
-    sql.register_function(con, "redact_emails", _redacted_column(key), ["VARCHAR"], "VARCHAR")
-
-
-def _redacted_column(key: bytes):
-    def apply(values: pa.Array) -> pa.Array:
-        return pa.array([None if text is None else redact_emails(key, text) for text in values.to_pylist()],
-                        pa.string())
-
-    return apply
+    for macro in ("stg_trimmed_macro", "stg_email_address_pattern_macro", "stg_email_address_macro",
+                  "stg_email_pseudonym_macro", "stg_redacted_macro"):
+        sql.run(con, macro)

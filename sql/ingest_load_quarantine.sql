@@ -1,7 +1,7 @@
 -- Appends to quarantine one row per rejected row of the current run: its reason, or a conflict.
 -- Parquet rows have no text of their own: their staged columns, as JSON, stand for it (a native
--- Parquet number as the text Arrow gives it, as when it is staged). Email addresses are never stored
--- in clear, so they appear as the hash the events table would hold.
+-- Parquet number as the text Arrow gives it, as when it is staged). E-mail addresses are never stored
+-- in clear: each, escaped or not, is replaced as in events (macro redacted).
 insert into quarantine
 with rejected as (
     select file_id, line, reason from ingest_rows where reason is not null
@@ -32,8 +32,7 @@ texts as (
 ),
 
 final as (
-    -- redact_emails is a Python regex, tens of microseconds a row: only for text that can hold an address
-    select file_id, line, case when contains(text, '@') then redact_emails(text) else text end as raw, reason
+    select file_id, line, redacted(text) as raw, reason
     from texts
 )
 

@@ -25,8 +25,9 @@ candidate_hashes as (
 ),
 
 candidates as materialized (
-    -- the event id of an accepted row is its staged text (present() keeps what it does not null)
-    select s.file_id, s.line, s.event_id, s.file_id::bigint << 40 | s.line as position
+    -- the event id of an accepted row is its staged text (present() keeps what it does not null),
+    -- its e-mail addresses replaced as ingest_typed replaces them
+    select s.file_id, s.line, redacted(s.event_id) as event_id, s.file_id::bigint << 40 | s.line as position
     from staged as s
     semi join (
         select file_id, line from accepted where event_hash in (select event_hash from candidate_hashes)

@@ -2,7 +2,9 @@
 -- named `input` (staged columns, see stg_staged_rows): typed, normalised, and the reason it is
 -- rejected (null when it is not). run_tz is the zone of naive times. A table macro, so that the
 -- whole run (keys, then loading) and the few rows set aside (content comparison) are typed alike;
--- columns a caller does not select are not computed.
+-- columns a caller does not select are not computed. Every e-mail address in a text column, an
+-- identifier or properties comes out replaced (macro redacted: stg_redacted_macro); the reason is
+-- judged before, on the values as read.
 create or replace temp macro ingest_typed(input, run_source, run_tz, far_future_after) as table
 with staged as (
     -- a lone surrogate escape in a properties text reads as U+FFFD, as in a JSON line (readers.mended_json,
@@ -136,24 +138,24 @@ final as (
             when occurred_at > far_future_after then 'far future'
         end as reason,
         run_source as source,
-        event_id,
-        anonymous_id,
-        user_id,
-        customer_id,
+        redacted(event_id) as event_id,
+        redacted(anonymous_id) as anonymous_id,
+        redacted(user_id) as user_id,
+        redacted(customer_id) as customer_id,
         case when email is not null then keyed_hash(email) end as email_hash,
         occurred_at,
-        event,
-        page_url,
-        referrer,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        object,
-        action,
-        channel,
+        redacted(event) as event,
+        redacted(page_url) as page_url,
+        redacted(referrer) as referrer,
+        redacted(utm_source) as utm_source,
+        redacted(utm_medium) as utm_medium,
+        redacted(utm_campaign) as utm_campaign,
+        redacted(object) as object,
+        redacted(action) as action,
+        redacted(channel) as channel,
         amount,
         score,
-        properties
+        redacted(properties) as properties
     from typed
 )
 

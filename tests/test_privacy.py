@@ -281,7 +281,7 @@ def write(landing, kind: str) -> Path:
     if kind == "parquet staged":
         table = table.append_column("device", pa.array(["ios", "ios"]))  # an extra column: not DuckDB's path
     path = landing.parquet("clicks.parquet", table)
-    assert readers.duckdb_reads(path.resolve(), pq.read_schema(path), "clickstream") is (kind == "parquet read by duckdb")
+    assert readers.duckdb_reads(path.resolve(), pq.ParquetFile(path), "clickstream") is (kind == "parquet read by duckdb")
     return path
 
 

@@ -200,9 +200,17 @@ def main(argv: list[str] | None = None) -> int:
         {"machine": machine, "settings": settings, "sizes": [asdict(r) for r in results]}, indent=2) + "\n")
     say(f"figures in {figures}")
     args.doc.parent.mkdir(parents=True, exist_ok=True)
-    args.doc.write_text(report(results, machine, settings), encoding="utf-8")
+    args.doc.write_text(report(results, machine, settings) + kept_section(args.doc), encoding="utf-8")
     say(f"wrote {args.doc}")
     return 0
+
+
+def kept_section(doc: Path) -> str:
+    """The section benchmarks/conformance.py wrote into the report, carried over as it is."""
+    old = doc.read_text(encoding="utf-8") if doc.exists() else ""
+    start = old.find("\n## Conformance at scale\n")
+    end = old.find("\n## ", start + 1)
+    return "" if start < 0 else old[start:end] if end >= 0 else old[start:]
 
 
 def write_report_from(figures: list[Path], doc: Path) -> int:
@@ -215,7 +223,8 @@ def write_report_from(figures: list[Path], doc: Path) -> int:
             results.append(SizeResult(stages=stages, **size))
         kept["label"] = ", ".join(human(size["target_events"]) for size in kept["sizes"])
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(report(results, runs[0]["machine"], runs[0]["settings"], runs), encoding="utf-8")
+    doc.write_text(report(results, runs[0]["machine"], runs[0]["settings"], runs) + kept_section(doc),
+                   encoding="utf-8")
     say(f"wrote {doc} from {', '.join(str(path) for path in figures)}")
     return 0
 
@@ -562,7 +571,7 @@ def stage_conformance(spec: dict) -> tuple[float, dict]:
 
     journey = definition.load(spec["definition"])
     con = db.connect(spec["db"])
-    (variants,) = con.execute("select count(*) from variants where definition = ?", [journey.name]).fetchone()
+    ((variants,),) = con.execute("select count(*) from variants where definition = ?", [journey.name]).fetchall()
     started = time.perf_counter()
     model = run.conform(con, journey, budget_s=spec["conformance_budget_s"])
     seconds = time.perf_counter() - started

@@ -1,5 +1,5 @@
 """A mining run of one definition, in the three steps the nightly job also runs as assets: mine (SQL),
-conform (fitness and precision), export (files, summary.json and the journey map, report.html)."""
+conform (fitness and precision, time-boxed), export (files, summary.json and the journey map, report.html)."""
 
 import platform
 import time
@@ -37,9 +37,7 @@ def mine_definition(con: duckdb.DuckDBPyConnection, definition: Definition, out:
 def conform(con: duckdb.DuckDBPyConnection, definition: Definition,
             budget_s: float = process_model.FITNESS_BUDGET_S) -> process_model.ModelConformance:
     """Fitness and precision of the mined journeys against the assumed journey, recorded in `conformance`."""
-    variants = [(tuple(path), journeys)
-                for path, journeys in sql.run(con, "int_variant_paths", {"definition": definition.name})]
-    model = process_model.conformance(definition, variants, budget_s)
+    model = process_model.conformance(con, definition, budget_s)
     mining.record_conformance(con, definition.name, model.fitness, model.precision, model.note)
     return model
 

@@ -1,5 +1,6 @@
 """The nightly benchmark as a smoke check: at a small size every stage runs and lands in the table it
-writes. No figure is asserted beyond being positive: timings belong in the report, not in tests."""
+writes; the conformance benchmark writes its section of the same report. No figure is asserted beyond
+being positive (fitness and precision: in (0, 1]): timings belong in the report, not in tests."""
 
 import json
 import subprocess
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "nightly.py"
-STAGES = ("generate (Parquet)", "ingest", "identities (persons)", "mine (SQL)", "conformance (pm4py per variant)",
+STAGES = ("generate (Parquet)", "ingest", "identities (persons)", "mine (SQL)", "conformance (counted per variant)",
           "export", "**end to end**", "floor: DuckDB sort by person, time", "DFG + variants, our SQL",
           "DFG + variants, pm4py pandas", "token replay, pm4py raw traces", "incremental: base (setup)",
           "incremental night: ingest", "incremental night: identities", "incremental night: mine",
@@ -30,6 +31,7 @@ def stage_rows(markdown: str, heading: str) -> dict[str, list[str]]:
 @pytest.mark.slow
 def test_the_benchmark_runs_every_stage_at_a_small_size(tmp_path):
     doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\n## Conformance at scale\n\nwritten by benchmarks/conformance.py\n")
     completed = subprocess.run(
         [sys.executable, str(SCRIPT), "--events", "20000", "--work", str(tmp_path / "work"), "--doc", str(doc)],
         capture_output=True, text=True, timeout=600)
@@ -66,3 +68,20 @@ def test_the_benchmark_runs_every_stage_at_a_small_size(tmp_path):
     # the landing data stays in the work folder for the next run; the database does not
     assert (tmp_path / "work" / "landing-20000-s7" / "generated.json").is_file()
     assert not (tmp_path / "work" / "run-20000").exists()
+    # the section benchmarks/conformance.py writes is carried over
+    assert markdown.endswith("\n\n## Conformance at scale\n\nwritten by benchmarks/conformance.py\n")
+
+
+@pytest.mark.slow
+def test_the_conformance_benchmark_writes_its_section_once(tmp_path):
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\n## Conformance at scale\n\nolder figures\n\n## Targets\n\nkept\n")
+    command = [sys.executable, str(SCRIPT.with_name("conformance.py")), "--journeys", "500,2000", "--doc", str(doc)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    markdown = doc.read_text(encoding="utf-8")
+    assert markdown.startswith("# Performance\n\n## Conformance at scale\n") and "older figures" not in markdown
+    assert markdown.endswith("\n\n## Targets\n\nkept\n") and markdown.count("## Conformance at scale") == 1
+    rows = [line.split(" | ") for line in markdown.splitlines() if line.startswith(("| 500 |", "| 2,000 |"))]
+    assert len(rows) == 2 and all(0 < float(row[-2]) <= 1 and 0 < float(row[-1].strip(" |")) <= 1 for row in rows)

@@ -115,11 +115,35 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
     sql.run(con, "stg_present_quick_macro")
     sql.run(con, "stg_trimmed_macro")
     sql.run(con, "int_ingest_typed_macro")
+    refused: set[str] = set()
+    while True:
+        try:
+            return _ingest_files(con, source, files, tz, now, quarantine_threshold, far_future_margin, say, refused)
+        except _NotUtf8Parquet as refusal:
+            # DuckDB refuses a whole file for one text that is not UTF-8, and aborts the run's
+            # transaction: the run starts again with that file staged through Arrow, which quarantines
+            # the row alone. The usual file, all UTF-8, pays nothing for the check.
+            refused.add(refusal.path)
+            say(f"{refusal.path}: a text is not UTF-8; starting again with the file read through Arrow")
+
+
+class _NotUtf8Parquet(Exception):
+    """DuckDB refused a Parquet file it read itself: a text in it is not UTF-8."""
+
+    def __init__(self, path: str):
+        super().__init__(path)
+        self.path = path
+
+
+def _ingest_files(con, source: str, files: list[tuple[Path, str]], tz: str, now: datetime,
+                  quarantine_threshold: float, far_future_margin: timedelta, say: Callable[[str], None],
+                  refused: set[str]) -> list[FileCounts]:
+    """One attempt at ingest's transaction; `refused` are Parquet files DuckDB is not to read itself."""
     new_files, parquet_files = {}, {}
     con.begin()
     try:
         sql.run(con, "stg_staged_rows")
-        new_files, digests, skipped, parquet_files = _stage(con, source, files, say)
+        new_files, digests, skipped, parquet_files = _stage(con, source, files, say, refused)
         if new_files:
             params = {"source": source, "tz": tz, "far_future_after": now + far_future_margin}
             if parquet_files:
@@ -148,6 +172,8 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
         con.commit()
     except (duckdb.IOException, duckdb.InvalidInputException) as error:
         db.rollback(con)
+        if refused_path := _not_utf8_parquet(error, parquet_files):
+            raise _NotUtf8Parquet(refused_path) from error
         if unreadable := _unreadable_parquet(error, parquet_files, new_files):
             raise unreadable from error
         raise
@@ -164,9 +190,9 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
     return [_stored_counts(con, source, digests[path], already_loaded=path in skipped) for path, _ in files]
 
 
-def _stage(con, source: str, files: list[tuple[Path, str]], say: Callable[[str], None]
+def _stage(con, source: str, files: list[tuple[Path, str]], say: Callable[[str], None], refused: set[str]
            ) -> tuple[dict[int, tuple[str, str, int]], dict[Path, str], set[Path], dict[str, tuple[int, int]]]:
-    """Stage the rows of files not loaded before.
+    """Stage the rows of files not loaded before (Parquet DuckDB refused, by absolute path, staged too).
 
     Returns the new files by id (path, hash, bytes), every file's hash, the files passed over
     because the same content was loaded before (in an earlier run or earlier in this one), and the
@@ -194,7 +220,8 @@ def _stage(con, source: str, files: list[tuple[Path, str]], say: Callable[[str],
         next_id += 1
         new_files[file_id] = (str(path), digest, size)
         try:
-            if kind == "parquet" and (rows := _duckdb_rows(path, source)) is not None:
+            if (kind == "parquet" and str(path.resolve()) not in refused
+                    and (rows := _duckdb_rows(path, source)) is not None):
                 parquet_files[str(path.resolve())] = (file_id, modified_ns)
             else:
                 rows = 0
@@ -212,6 +239,14 @@ def _duckdb_rows(path: Path, source: str) -> int | None:
     with pq.ParquetFile(path) as parquet:
         if readers.duckdb_reads(path.resolve(), parquet, source):
             return parquet.metadata.num_rows
+    return None
+
+
+def _not_utf8_parquet(error: duckdb.Error, parquet_files: dict[str, tuple[int, int]]) -> str | None:
+    """The Parquet file of the run DuckDB refused for a text that is not UTF-8, if that was the error."""
+    message = str(error)
+    if "not valid UTF8" in message:
+        return next((path for path in parquet_files if f'"{path}"' in message), None)
     return None
 
 

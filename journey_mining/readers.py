@@ -4,7 +4,8 @@ JSON Lines and CSV are read here in Python, because each row needs its own line 
 and UTF-8 check. Parquet in the shape `duckdb_reads` describes is not staged at all: DuckDB reads the
 file itself at every step of the run (the scale path). Other Parquet with only SPEC columns is
 converted column by column; any other Parquet (Segment columns, extra columns) goes through the same
-row normaliser.
+row normaliser. In both, a Parquet text whose bytes are not UTF-8 makes its row "non-UTF-8 bytes",
+staged with those bytes as U+FFFD.
 """
 
 import csv
@@ -98,7 +99,8 @@ def duckdb_reads(path: Path, parquet: pq.ParquetFile, source: str) -> bool:
 
     A path DuckDB would take for a glob pattern is staged by Arrow instead, and so is a file with a
     timestamp out of range (or without statistics): DuckDB cannot read some (milliseconds past year
-    294,247 fail the whole file), Arrow stages each as text that does not parse.
+    294,247 fail the whole file), Arrow stages each as text that does not parse. (A text that is not
+    UTF-8 is found only when DuckDB refuses the file: see ingest.ingest.)
     """
     schema = parquet.schema_arrow
     names = schema.names
@@ -176,10 +178,12 @@ def _rows(path: Path, kind: str) -> Iterator[tuple[int, str | None, str | None, 
 
 
 def _plain_parquet_batches(parquet: pq.ParquetFile, file_id: int) -> Iterator[pa.Table]:
-    """SPEC columns converted column by column, no Python per row."""
+    """SPEC columns converted column by column, no Python per row (but for the texts of a column
+    holding bytes that are not UTF-8)."""
     first_row = 1
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS * 4):
         rows = batch.num_rows
+        not_utf8 = [False] * rows
         columns = {
             "file_id": pa.repeat(pa.scalar(file_id, pa.int32()), rows),
             "line": pa.array(range(first_row, first_row + rows), pa.int64()),
@@ -194,9 +198,20 @@ def _plain_parquet_batches(parquet: pq.ParquetFile, file_id: int) -> Iterator[pa
             if name == "timestamp" and _is_native_timestamp(values.type):
                 columns.update(_staged_native_timestamps(values))
             else:
-                columns[name] = values.cast(pa.string())
+                columns[name] = _utf8_texts(values.cast(pa.string()), not_utf8)
+        if any(not_utf8):
+            columns["reject_reason"] = pa.array([REASON_NON_UTF8 if bad else None for bad in not_utf8], pa.string())
         first_row += rows
         yield pa.table(columns, schema=STAGED_SCHEMA)
+
+
+def _utf8_texts(texts: pa.Array, not_utf8: list[bool]) -> pa.Array:
+    """A string column as it is when it is all UTF-8 (the usual case), else mended (see _mended_values)."""
+    try:
+        texts.validate(full=True)
+    except pa.ArrowInvalid:
+        return pa.array(_mended_values(texts, not_utf8), pa.string())
+    return texts
 
 
 def _is_native_timestamp(kind: pa.DataType) -> bool:
@@ -384,24 +399,82 @@ def _is_utf8(text: str) -> bool:
 def _parquet_rows(path: Path) -> Iterator[tuple[int, str | None, str | None, dict | None]]:
     number = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
-        columns = [_python_values(values) for values in batch.columns]
-        for values in zip(*columns):
+        not_utf8 = [False] * batch.num_rows
+        columns = [_python_values(values, not_utf8) for values in batch.columns]
+        for values, bad in zip(zip(*columns), not_utf8):
             number += 1
-            yield number, None, None, dict(zip(batch.schema.names, values))
+            yield number, None, REASON_NON_UTF8 if bad else None, dict(zip(batch.schema.names, values))
 
 
-def _python_values(values: pa.Array) -> list:
+def _python_values(values: pa.Array, not_utf8: list[bool]) -> list:
     """A Parquet column as Python values; a timestamp or date out of range (Python has no datetime
-    for it) as its text (_out_of_range_texts)."""
+    for it) as its text (_out_of_range_texts); texts that are not UTF-8 mended (_mended_values)."""
     kind = values.type
     if not (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
-        return values.to_pylist()
+        try:
+            return values.to_pylist()
+        except UnicodeDecodeError:
+            return _mended_values(values, not_utf8)
     in_range = _in_range(values)
     if in_range is None:
         return _utc(values).to_pylist()
     texts = _out_of_range_texts(values, in_range).to_pylist()
     instants = _utc(pc.if_else(in_range, values, pa.scalar(None, kind))).to_pylist()
     return [instant if text is None else text for instant, text in zip(instants, texts)]
+
+
+def _mended_values(values: pa.Array, not_utf8: list[bool]) -> list:
+    """A column's Python values with the bytes of its texts (at any depth) that are not UTF-8 as U+FFFD;
+    each row that held any is marked in not_utf8. Only for a column where Arrow found such bytes."""
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    kind = values.type
+    mended = []
+    for row, value in enumerate(values.view(_as_bytes(kind)).to_pylist()):
+        found: list[bytes] = []
+        mended.append(_decoded(value, kind, found))
+        not_utf8[row] = not_utf8[row] or bool(found)
+    return mended
+
+
+def _as_bytes(kind: pa.DataType) -> pa.DataType:
+    """The type with binary in place of every string in it: a column viewed so reads its texts as bytes."""
+    if pa.types.is_string(kind):
+        return pa.binary()
+    if pa.types.is_large_string(kind):
+        return pa.large_binary()
+    if pa.types.is_struct(kind):
+        return pa.struct([field.with_type(_as_bytes(field.type)) for field in kind])
+    if pa.types.is_map(kind):
+        return pa.map_(kind.key_field.with_type(_as_bytes(kind.key_type)),
+                       kind.item_field.with_type(_as_bytes(kind.item_type)), kind.keys_sorted)
+    if pa.types.is_list(kind):
+        return pa.list_(kind.value_field.with_type(_as_bytes(kind.value_type)))
+    if pa.types.is_large_list(kind):
+        return pa.large_list(kind.value_field.with_type(_as_bytes(kind.value_type)))
+    if pa.types.is_fixed_size_list(kind):
+        return pa.list_(kind.value_field.with_type(_as_bytes(kind.value_type)), kind.list_size)
+    return kind
+
+
+def _decoded(value, kind: pa.DataType, found: list[bytes]):
+    """A value read through _as_bytes(kind) with its texts decoded, bytes that are not UTF-8 as U+FFFD;
+    each text that held any is appended to `found`."""
+    if value is None:
+        return None
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            found.append(value)
+            return value.decode("utf-8", errors="replace")
+    if pa.types.is_struct(kind):
+        return {field.name: _decoded(value[field.name], field.type, found) for field in kind}
+    if pa.types.is_map(kind):
+        return [(_decoded(key, kind.key_type, found), _decoded(item, kind.item_type, found)) for key, item in value]
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return [_decoded(item, kind.value_type, found) for item in value]
+    return value
 
 
 def _utc(values: pa.Array) -> pa.Array:

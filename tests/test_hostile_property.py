@@ -191,10 +191,34 @@ COUNTS = {
 }
 
 
-def parquet_text():
-    """Text a Parquet string holds: valid UTF-8, so a lone surrogate only as a JSON escape."""
-    return st.one_of(TEXT.map(lambda text: text.encode("utf-8", "replace").decode("utf-8")),
-                     HOSTILE_TEXT.map(lambda text: json.dumps({"k": text})))
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# bytes a Parquet writer that does not check may put in a string column: Latin-1, a lone continuation
+# byte, a sequence cut short, an encoded surrogate, an overlong slash, a code point past U+10FFFF
+NOT_UTF8 = st.one_of(
+    st.sampled_from([b"caf\xe9", b"\xff", b"\x80", b"/caf\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80",
+                     b'{"k": "\xfe"}']),
+    st.binary(min_size=1, max_size=8).filter(lambda data: not is_utf8(data)),
+)
+
+
+def parquet_text(not_utf8: bool):
+    """The bytes of a text a Parquet string holds: UTF-8 (a lone surrogate only as a JSON escape), or
+    when `not_utf8`, now and then bytes that are not."""
+    utf8 = st.one_of(TEXT.map(lambda text: text.encode("utf-8", "replace")),
+                     HOSTILE_TEXT.map(lambda text: json.dumps({"k": text}).encode("utf-8")))
+    return st.one_of(utf8, utf8, NOT_UTF8) if not_utf8 else utf8
+
+
+def parquet_texts(values: list[bytes | None]) -> pa.Array:
+    """A string column holding exactly these bytes (Arrow does not check them)."""
+    return pa.array(values, pa.binary()).view(pa.string())
 
 
 @pytest.mark.parametrize("extra_column", [False, True], ids=["spec columns only", "with an extra column"])
@@ -204,10 +228,11 @@ def test_parquet(connection, files, extra_column, data):
     source = "clickstream"
     kind = data.draw(st.sampled_from(list(TIMESTAMP_TYPES)))
     rows = data.draw(st.integers(1, 6))
+    not_utf8 = data.draw(st.booleans())
     nullable = lambda values: st.one_of(st.none(), values)  # noqa: E731
-    columns = {name: pa.array(data.draw(st.lists(nullable(parquet_text()), min_size=rows, max_size=rows)),
-                              pa.string())
-               for name in COLUMNS[source] if name != "timestamp"}
+    texts = {name: data.draw(st.lists(nullable(parquet_text(not_utf8)), min_size=rows, max_size=rows))
+             for name in COLUMNS[source] + (["device"] if extra_column else []) if name != "timestamp"}
+    columns = {name: parquet_texts(values) for name, values in texts.items()}
     if kind == "text":
         timestamps = pa.array(data.draw(st.lists(nullable(TIMESTAMP_TEXT.map(
             lambda text: text.encode("utf-8", "replace").decode("utf-8"))), min_size=rows, max_size=rows)))
@@ -227,4 +252,13 @@ def test_parquet(connection, files, extra_column, data):
     path = files(".parquet")
     pq.write_table(pa.table(columns), path, coerce_timestamps=None)
 
-    assert_accounted_for(connection, load(connection, source, path), rows)
+    result = load(connection, source, path)
+
+    assert_accounted_for(connection, result, rows)
+    # a row is "non-UTF-8 bytes" exactly when one of its texts is not UTF-8
+    expected = {line for line, values in enumerate(zip(*texts.values()), start=1)
+                if any(value is not None and not is_utf8(value) for value in values)}
+    if not result[0].already_loaded:
+        assert {line for (line,) in connection.execute(
+            "select q.line from quarantine as q join ingested_files as f using (file_id) "
+            "where f.path = ? and q.reason = 'non-UTF-8 bytes'", [result[0].path]).fetchall()} == expected

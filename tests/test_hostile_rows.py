@@ -7,6 +7,7 @@ from the rows written in the test.
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -226,6 +227,120 @@ def test_lone_surrogate_escapes_in_a_parquet_properties_text(landing, load, quer
     if extra_column:
         expected = [dict(properties, device="ios") for properties in expected]
     assert stored == expected
+
+
+# --- Parquet texts that are not UTF-8 -------------------------------------------------------------
+# A Parquet string column is meant to hold UTF-8, but writers need not check. A text whose bytes are
+# not UTF-8 makes its row "non-UTF-8 bytes", as a line of JSON or CSV does; the row's raw text (its
+# values, as for every Parquet row) shows those bytes as U+FFFD, and the rest of the file loads.
+
+NOT_UTF8 = "non-UTF-8 bytes"
+
+
+def texts(*values: bytes | None) -> pa.Array:
+    """A string column holding exactly these bytes, UTF-8 or not (Arrow does not check)."""
+    return pa.array(values, pa.binary()).view(pa.string())
+
+
+def bad_bytes_table(timestamp_type: str, extra_column: bool) -> pa.Table:
+    instant = datetime(2024, 3, 1, 10, tzinfo=timezone.utc)
+    columns = {
+        "event_id": texts(b"e1", b"e2", b"e3", b"e4", b"e5"),
+        "anonymous_id": texts(b"a1", b"a1", b"a1", b"a1", b"a1"),
+        "timestamp": (pa.array([instant] * 5, pa.timestamp("us", tz="UTC")) if timestamp_type == "native"
+                      else pa.array(["2024-03-01T10:00:00Z"] * 5)),
+        "event": texts(b"page_view", b"page_\xe9view", b"page_view", b"page_view", b"page_view"),
+        # e2: a sequence cut short; e3: UTF-8 for an e acute, and U+FFFD written as itself (both valid)
+        "page_url": texts(b"/a", b"/caf\xc3", b"/caf\xc3\xa9 \xef\xbf\xbd", None, b"/e"),
+    }
+    if extra_column:
+        columns["device"] = texts(b"ios", b"ios", b"ios", b"i\xffos", None)
+    return pa.table(columns)
+
+
+@pytest.mark.parametrize(("timestamp_type", "extra_column"), [
+    ("native", False),   # DuckDB reads such a file itself, until it refuses a text
+    ("text", False),     # converted by Arrow column by column
+    ("native", True),    # row by row: the extra column goes into properties
+], ids=["duckdb", "arrow columns", "rows"])
+def test_a_parquet_text_that_is_not_utf8_quarantines_its_row_only(landing, load, query, timestamp_type,
+                                                                   extra_column):
+    path = landing.parquet("clicks.parquet", bad_bytes_table(timestamp_type, extra_column))
+
+    result = load("clickstream", path, quarantine_threshold=1.0)
+
+    if extra_column:
+        assert counts(result) == [(5, 3, 0, 2)]
+        assert query("select event_id, line from events order by line") == [("e1", 1), ("e3", 3), ("e5", 5)]
+        assert query("select line, reason from quarantine order by line") == [(2, NOT_UTF8), (4, NOT_UTF8)]
+    else:
+        assert counts(result) == [(5, 4, 0, 1)]
+        assert query("select event_id, line from events order by line") == [
+            ("e1", 1), ("e3", 3), ("e4", 4), ("e5", 5)]
+        assert query("select line, reason from quarantine order by line") == [(2, NOT_UTF8)]
+    assert query("select page_url from events where event_id = 'e3'") == [("/caf\u00e9 \ufffd",)]
+    raws = {line: json.loads(raw) for line, raw in query("select line, raw from quarantine")}
+    assert (raws[2]["event_id"], raws[2]["event"], raws[2]["page_url"]) == ("e2", "page_\ufffdview", "/caf\ufffd")
+    if extra_column:
+        assert raws[4]["event_id"] == "e4"
+        assert json.loads(raws[4]["properties"]) == {"device": "i\ufffdos"}
+        assert [p and json.loads(p) for p, in query("select properties from events order by line")] == [
+            {"device": "ios"}, {"device": "ios"}, None]
+
+
+def test_parquet_files_duckdb_refuses_are_read_through_arrow_and_the_others_by_duckdb(landing, load, query):
+    # DuckDB refuses one file at a time: the run starts again for each, and every file's rows end right
+    instant = pa.array([datetime(2024, 3, 1, 10, tzinfo=timezone.utc)] * 2, pa.timestamp("us", tz="UTC"))
+    files = [
+        landing.parquet("1-bad.parquet", {"event_id": texts(b"b1", b"b2"), "anonymous_id": texts(b"a1", b"\x80"),
+                                          "event": texts(b"page_view", b"page_view"), "timestamp": instant}),
+        landing.parquet("2-good.parquet", {"event_id": texts(b"g1", b"g2"), "anonymous_id": texts(b"a1", b"a2"),
+                                           "event": texts(b"page_view", b"signup"), "timestamp": instant}),
+        landing.parquet("3-bad.parquet", {"event_id": texts(b"c1\xed\xa0\x80", b"c2"),  # an encoded surrogate
+                                          "anonymous_id": texts(b"a1", b"a3"),
+                                          "event": texts(b"page_view", b"page_view"), "timestamp": instant}),
+    ]
+
+    assert counts(load("clickstream", *files, quarantine_threshold=1.0)) == [
+        (2, 1, 0, 1), (2, 2, 0, 0), (2, 1, 0, 1)]
+    assert sorted(query("select event_id, anonymous_id from events")) == [
+        ("b1", "a1"), ("c2", "a3"), ("g1", "a1"), ("g2", "a2")]
+    quarantined = query("select f.path, q.line, q.reason, q.raw from quarantine as q "
+                        "join ingested_files as f using (file_id) order by f.path")
+    # the three bytes of the surrogate are three U+FFFD: none starts a sequence that could go on
+    assert [(Path(path).name, line, reason, json.loads(raw)["event_id"], json.loads(raw)["anonymous_id"])
+            for path, line, reason, raw in quarantined] == [
+        ("1-bad.parquet", 2, NOT_UTF8, "b2", "\ufffd"), ("3-bad.parquet", 1, NOT_UTF8, "c1\ufffd\ufffd\ufffd", "a1")]
+
+
+def test_texts_that_are_not_utf8_inside_nested_and_dictionary_parquet_columns(landing, load, query):
+    # extra columns of nested types go into properties, the bytes at any depth; a dictionary column
+    # (pandas' categories) holds its texts once
+    tags = pa.array([[b"a"], [b"b", b"\xfe"], [], None, None, [b"f"]],
+                    pa.list_(pa.binary())).view(pa.list_(pa.string()))
+    page = pa.StructArray.from_arrays(
+        [texts(b"/a", b"/b", b"/c\xe2\x82", b"/d", b"/e", b"/f"), pa.array([1, 2, 3, 4, 5, 6])], ["url", "depth"])
+    labels = pa.array([[(b"k", b"v")], None, None, [(b"k\xc1", b"v")], None, None],
+                      pa.map_(pa.binary(), pa.binary())).view(pa.map_(pa.string(), pa.string()))
+    plan = pa.DictionaryArray.from_arrays(pa.array([0, 0, 0, 0, 1, 0], pa.int32()), texts(b"free", b"pr\xf6"))
+    path = landing.parquet("clicks.parquet", {
+        "event_id": [f"e{n}" for n in range(1, 7)], "anonymous_id": ["a1"] * 6, "event": ["page_view"] * 6,
+        "timestamp": ["2024-03-01T10:00:00Z"] * 6, "tags": tags, "page": page, "labels": labels, "plan": plan,
+    })
+
+    assert counts(load("clickstream", path, quarantine_threshold=1.0)) == [(6, 2, 0, 4)]
+    assert query("select line, reason from quarantine order by line") == [
+        (2, NOT_UTF8), (3, NOT_UTF8), (4, NOT_UTF8), (5, NOT_UTF8)]
+    raws = [json.loads(json.loads(raw)["properties"]) for raw, in query("select raw from quarantine order by line")]
+    assert raws == [
+        {"tags": ["b", "\ufffd"], "page": {"url": "/b", "depth": 2}, "plan": "free"},
+        {"tags": [], "page": {"url": "/c\ufffd", "depth": 3}, "plan": "free"},
+        {"page": {"url": "/d", "depth": 4}, "labels": [["k\ufffd", "v"]], "plan": "free"},
+        {"page": {"url": "/e", "depth": 5}, "plan": "pr\ufffd"},
+    ]
+    assert [json.loads(p) for p, in query("select properties from events order by line")] == [
+        {"tags": ["a"], "page": {"url": "/a", "depth": 1}, "labels": [["k", "v"]], "plan": "free"},
+        {"tags": ["f"], "page": {"url": "/f", "depth": 6}, "plan": "free"}]
 
 
 # --- timestamps out of range --------------------------------------------------------------------

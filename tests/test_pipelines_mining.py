@@ -324,6 +324,21 @@ def test_a_failing_law_blocks_the_exports(tmp_path):
     assert not pipeline.out.exists()
 
 
+@pytest.mark.slow
+def test_a_first_night_without_exports_fails_mining_instead_of_exporting_empty_files(tmp_path):
+    (tmp_path / "dagster_home").mkdir()
+    with DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        pipeline = Pipeline(tmp_path, instance)
+        result = pipeline.run("2026-10-05")  # nothing landed that day, nor before
+    assert not result.success
+    assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {"events", "persons"}
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_key == "mine_signup"
+    assert failure.step_failure_data.error.cause.message == (
+        f"journey_mining.errors.JourneyError: {pipeline.database.path}: no events: run `journeys ingest` first\n")
+    assert not pipeline.out.exists()
+
+
 # --- the laws, one validator at a time -------------------------------------------------------------
 
 @pytest.fixture(scope="module")

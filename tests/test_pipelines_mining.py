@@ -275,6 +275,7 @@ def test_the_assets_report_their_rows_the_exports_their_folder_and_the_map_its_s
     exports = _materialization(day_2, "signup", "exports")
     assert exports["path"] == str(pipeline.out / "signup")
     assert (exports["journeys"], exports["persons"], exports["converted"]) == (4, 4, 2)
+    assert exports["warnings"] == "none"  # each of the four touchpoints has events (the variant above)
     journey_map = _materialization(day_2, "signup", "report")
     assert journey_map["path"] == str(pipeline.out / "signup" / "report.html")
     assert journey_map["open"] == (pipeline.out / "signup" / "report.html").as_uri()

@@ -131,7 +131,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _mine(args: argparse.Namespace) -> int:
     definitions = definition.load_all(args.definitions)  # all valid before any work
-    con = db.connect(args.db)
+    con = db.connect(db.existing_path(args.db))
     try:
         for journey in definitions:
             _progress(f"mining {journey.name} ({journey.path})")
@@ -139,6 +139,8 @@ def _mine(args: argparse.Namespace) -> int:
                                           full=args.full, progress=lambda step: _progress(f"  {step}"))
             print(f"{journey.name}: {summary['journeys']} journeys of {summary['persons']} persons, "
                   f"{summary['converted']} converted -> {Path(args.out) / journey.name}")
+            for warning in summary["warnings"]:
+                _progress(f"warning: {warning}")
     finally:
         con.close()
     return 0

@@ -22,6 +22,15 @@ def database_path(db: str | os.PathLike | None = None) -> Path:
     return Path(db or os.environ.get("JOURNEYS_DB") or DEFAULT_DB)
 
 
+def existing_path(db: str | os.PathLike | None = None) -> Path:
+    """The database path of `database_path`, refused when no file is there: commands that only read what
+    `journeys ingest` loaded must not leave an empty database behind (a mistyped `--db` would)."""
+    path = database_path(db)
+    if not path.is_file():
+        raise JourneyError(f"{path}: no such database; run `journeys ingest` first to load events into it")
+    return path
+
+
 def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
             lock_timeout_s: float = LOCK_TIMEOUT_S) -> duckdb.DuckDBPyConnection:
     """Open the database, waiting up to `lock_timeout_s` while another process holds it.

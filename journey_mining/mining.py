@@ -67,10 +67,12 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     for or there is no comparable run (none yet, another definition file, another period, other mining
     code).
     """
+    if not sql.one(con, "select exists (select 1 from events)")[0]:  # else a run of 0 journeys looks like a result
+        raise JourneyError(f"{_database_path(con)}: no events: run `journeys ingest` first")
     if not identity.persons_up_to_date(con):  # events of persons not yet built would be left out unseen
-        (path,) = sql.one(con, "select path from duckdb_databases() where database_name = current_database()")
-        raise JourneyError(f"{path}: the persons are older than the loaded events (an ingest stopped before it "
-                           "built them?); run the same `journeys ingest` again to build them, then mine")
+        raise JourneyError(f"{_database_path(con)}: the persons are older than the loaded events (an ingest "
+                           "stopped before it built them?); run the same `journeys ingest` again to build them, "
+                           "then mine")
     name = definition.name
     fingerprint = hashlib.sha256(definition.path.read_bytes()).hexdigest()
     con.begin()
@@ -114,6 +116,10 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         db.rollback(con)
         raise
     return counts
+
+
+def _database_path(con: duckdb.DuckDBPyConnection) -> str:
+    return sql.one(con, "select path from duckdb_databases() where database_name = current_database()")[0]
 
 
 @cache

@@ -292,7 +292,9 @@ def _header(definition: Definition, summary: dict) -> str:
     return (f"<header><h1>{html.escape(definition.name)}: the observed journey</h1>"
             f"<p>Journeys from {html.escape(str(since))} to {html.escape(str(until))}, mined from "
             f"{html.escape(Path(summary.get('definition_file', '')).name)}; stages in the assumed order.</p>"
-            f'<div class="figures">{cells}</div></header>')
+            f'<div class="figures">{cells}</div>'
+            + "".join(f'<p class="warning">{html.escape(warning)}</p>' for warning in summary.get("warnings", []))
+            + "</header>")
 
 
 def _stage_funnel(stages: list[dict]) -> str:
@@ -495,6 +497,7 @@ STYLE = """
 body { margin: 0 auto; max-width: 1400px; padding: 16px 24px 48px; background: #fff; }
 h1 { font-size: 1.5rem; margin: 0 0 4px; } h2 { font-size: 1.15rem; margin: 32px 0 8px; }
 h3 { font-size: 1rem; margin: 16px 0 4px; } small, .note, .empty { color: #5b6670; }
+.warning { background: #fff4ce; border-left: 4px solid #e08214; padding: 4px 8px; }
 .figures { display: flex; gap: 24px; margin-top: 8px; }
 .figure span { display: block; font-size: 1.6rem; font-weight: 600; }
 .controls { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; margin-bottom: 6px; }

@@ -81,11 +81,27 @@ def run_summary(con: duckdb.DuckDBPyConnection, definition: Definition, timings:
         "journeys": counts.journeys,
         "converted": counts.converted,
         "model": {"fitness": fitness, "precision": precision, "note": note},
+        "warnings": warnings(con, definition),
         "oversize_components": [n for (n,) in con.execute(
             "select identifiers from oversize_components order by identifiers desc").fetchall()],
         "versions": {"python": platform.python_version(), **_versions()},
         "timings_s": {step: round(seconds, 3) for step, seconds in timings.items()},
     }
+
+
+def warnings(con: duckdb.DuckDBPyConnection, definition: Definition) -> list[str]:
+    """What the analyst should look at before trusting the run, one line each: the touchpoints (funnel
+    steps included) that no event was mapped to, most likely a `match` with a typo or a value not present."""
+    unmatched = {t for (t,) in con.execute("select touchpoint from touchpoint_kpis where definition = ? and events = 0",
+                                           [definition.name]).fetchall()}
+    names = [t.name for t in definition.touchpoints if t.name in unmatched]
+    if not names:
+        return []
+    funnels = [f.name for f in definition.funnels if unmatched.intersection(f.steps)]
+    return [f"{definition.name}: {len(names)} touchpoint{'s' if len(names) > 1 else ''} matched no event: "
+            f"{', '.join(names)}"
+            + (f"; funnel{'s' if len(funnels) > 1 else ''} with such a step: {', '.join(funnels)}" if funnels else "")
+            + f" — check {'their' if len(names) > 1 else 'its'} match"]
 
 
 def _versions() -> dict[str, str]:

@@ -89,6 +89,7 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
             "journeys": summary["journeys"],
             "persons": summary["persons"],
             "converted": summary["converted"],
+            "warnings": "\n".join(summary["warnings"]) or "none",
         })
 
     @asset(key=key("report"), deps=[key("exports")], group_name=group, kinds={"html"})

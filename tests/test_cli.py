@@ -1,4 +1,4 @@
-"""The `journeys ingest` command line (SPEC section 7), run as a real process."""
+"""The `journeys ingest` and `journeys mine` command line (SPEC section 7), run as a real process."""
 
 import json
 import re
@@ -180,3 +180,72 @@ def test_a_full_disk_is_said_as_such_naming_the_file(small_disk):
     assert len(said) == 1 and "Traceback" not in run.stderr, run.stderr
     assert "no space left on device" in said[0] and str(small_disk) in said[0], said[0]
     assert "rollback" not in said[0]
+
+
+# --- mine: no silent empties --------------------------------------------------------------------------
+
+UNMATCHED = """\
+name: purchase
+stages:
+  - name: Awareness
+    touchpoints:
+      - {name: Ad click, match: {event: ad_click}}
+      - {name: Blog, match: {event: blog}}
+  - name: Consideration
+    touchpoints:
+      - {name: Sales call, match: {event: sales_cal}}
+  - name: Purchase
+    touchpoints:
+      - {name: Order, match: {event: Order}, goal: true}
+funnels:
+  - {name: ad_to_blog, steps: [Ad click, Blog]}
+  - {name: ad_to_order, steps: [Ad click, Order]}
+  - {name: call_to_order, steps: [Sales call, Order]}
+"""
+
+
+def test_mine_refuses_a_database_that_does_not_exist_and_leaves_none_behind(tmp_path, monkeypatch):
+    (tmp_path / "purchase.yaml").write_text(UNMATCHED)
+    typo = tmp_path / "typo.duckdb"
+    monkeypatch.delenv("JOURNEYS_DB", raising=False)
+
+    given = journeys("mine", tmp_path / "purchase.yaml", "--db", typo, "--out", tmp_path / "out")
+    default = journeys("mine", tmp_path / "purchase.yaml", cwd=tmp_path)
+
+    for run, path in ((given, typo), (default, "journeys.duckdb")):
+        assert run.returncode == 1
+        assert run.stderr.splitlines() == [
+            f"journeys: {path}: no such database; run `journeys ingest` first to load events into it"]
+    assert [p.name for p in tmp_path.iterdir()] == ["purchase.yaml"]
+
+
+def test_mine_fails_on_a_database_without_events(tmp_path, db_path):
+    (tmp_path / "purchase.yaml").write_text(UNMATCHED)
+    db.connect(db_path).close()  # what an ingest of nothing leaves: the schema, no events
+
+    run = journeys("mine", tmp_path / "purchase.yaml", "--db", db_path, "--out", tmp_path / "out")
+
+    assert run.returncode == 1
+    assert run.stderr.splitlines()[-1] == f"journeys: {db_path}: no events: run `journeys ingest` first"
+    assert not (tmp_path / "out").exists()
+
+
+def test_touchpoints_that_matched_no_event_are_a_warning_in_the_terminal_summary_and_report(landing, tmp_path,
+                                                                                            db_path):
+    # Sales call matches `sales_cal` (a typo for sales_call) and Order matches `Order` (the event is `order`):
+    # both match none of the four events. Only the funnels ad_to_order and call_to_order have such a step.
+    path = landing.jsonl("clicks.jsonl", [{**click(f"e{n}", f"2024-03-01T10:0{n}:00Z"), "event": event}
+                                         for n, event in enumerate(["ad_click", "blog", "sales_call", "order"])])
+    (tmp_path / "purchase.yaml").write_text(UNMATCHED)
+    assert journeys("ingest", "clickstream", path, "--db", db_path).returncode == 0
+
+    run = journeys("mine", tmp_path / "purchase.yaml", "--db", db_path, "--out", tmp_path / "out")
+
+    warning = ("purchase: 2 touchpoints matched no event: Sales call, Order; funnels with such a step: "
+               "ad_to_order, call_to_order — check their match")
+    assert run.returncode == 0, run.stderr
+    assert [line for line in run.stderr.splitlines() if "warning" in line] == [f"warning: {warning}"]
+    summary = json.loads((tmp_path / "out" / "purchase" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["warnings"] == [warning]
+    page = (tmp_path / "out" / "purchase" / "report.html").read_text(encoding="utf-8")
+    assert f'<p class="warning">{warning}</p>' in page.split("</header>")[0]

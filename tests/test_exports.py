@@ -95,6 +95,7 @@ def test_journeys_parquet_and_summary(mined):
     assert summary["events"] == {"read": 5, "loaded": 5, "duplicates": 0, "quarantined": 0}
     assert summary["files"][0]["read"] == 5 and set(summary["versions"]) >= {"duckdb", "pm4py"}
     assert summary["model"]["note"] is None and 0 < summary["model"]["fitness"] <= 1
+    assert summary["warnings"] == []  # every touchpoint matched an event
     assert "exports: 3 journeys of 3 persons, 1 converted" in result.stdout
 
 

@@ -275,6 +275,7 @@ def test_the_assets_report_their_rows_the_exports_their_folder_and_the_map_its_s
     exports = _materialization(day_2, "signup", "exports")
     assert exports["path"] == str(pipeline.out / "signup")
     assert (exports["journeys"], exports["persons"], exports["converted"]) == (4, 4, 2)
+    assert exports["warnings"] == "none"  # each of the four touchpoints has events (the variant above)
     journey_map = _materialization(day_2, "signup", "report")
     assert journey_map["path"] == str(pipeline.out / "signup" / "report.html")
     assert journey_map["open"] == (pipeline.out / "signup" / "report.html").as_uri()
@@ -321,6 +322,21 @@ def test_a_failing_law_blocks_the_exports(tmp_path):
     assert failed.description == ("2 touchpoints with unequal steps in and out: "
                                   "Pricing: 3 steps in, 6 out; Signup: 6 steps in, 3 out")
     assert result.get_asset_materialization_events() == []
+    assert not pipeline.out.exists()
+
+
+@pytest.mark.slow
+def test_a_first_night_without_exports_fails_mining_instead_of_exporting_empty_files(tmp_path):
+    (tmp_path / "dagster_home").mkdir()
+    with DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        pipeline = Pipeline(tmp_path, instance)
+        result = pipeline.run("2026-10-05")  # nothing landed that day, nor before
+    assert not result.success
+    assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {"events", "persons"}
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_key == "mine_signup"
+    assert failure.step_failure_data.error.cause.message == (
+        f"journey_mining.errors.JourneyError: {pipeline.database.path}: no events: run `journeys ingest` first\n")
     assert not pipeline.out.exists()
 
 

@@ -11,9 +11,9 @@ and persons whose identifiers moved), and its result equals a full run's.
 import hashlib
 import math
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 from pathlib import Path
-from datetime import date, datetime, time, timedelta, timezone
 
 import duckdb
 import pyarrow as pa

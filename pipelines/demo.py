@@ -27,6 +27,8 @@ from pipelines.resources import BUNDLED_LANDING, JourneysDatabase, LandingFolder
 # is still recorded in the instance, where the Dagster UI shows it.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 INSTANCE_SETTINGS = Path(__file__).resolve().parent / "dagster.yaml"
+REPOSITORY = Path(__file__).resolve().parent.parent
+DAGSTER_UI = "http://localhost:3000"  # where `dagster dev` serves its UI unless told another port
 # The journey whose stage KPIs close the demo; with JOURNEYS_DEFINITIONS naming a folder without
 # it, the first definition by name.
 SHOWN_JOURNEY = "purchase"
@@ -154,9 +156,19 @@ def _summary_lines(summary: checks.LoadSummary, database: str, home: Path, outpu
         f"    quarantined        {summary.quarantined:>12,}",
         f"  persons              {summary.persons:>12,}  (from {summary.identifiers:,} identifiers)",
         f"  oversize components  {len(summary.oversize_components):>12,}{oversize}",
-        f"The runs in Dagster's UI: DAGSTER_HOME={home} JOURNEYS_DB={database} JOURNEYS_OUT={output.path} "
-        "dagster dev -m pipelines.definitions",
+        f"The runs in Dagster's UI: {_dagster_command(database, home, output)}, then open {DAGSTER_UI}",
     ]
+
+
+def _dagster_command(database: str, home: Path, output: OutputFolder) -> str:
+    """What opens Dagster's UI on this run's instance: `make dagster` for the demo's own folders, else the
+    variables and the environment's own `dagster` (which need not be on PATH)."""
+    made_by_make = REPOSITORY / "journeys_out"
+    if (home, Path(database), Path(output.path)) == (made_by_make / "dagster_home", made_by_make / "journeys.duckdb",
+                                                     made_by_make):
+        return "make dagster"
+    return (f"DAGSTER_HOME={home} JOURNEYS_DB={database} JOURNEYS_OUT={output.path} "
+            f"{Path(sys.executable).parent / 'dagster'} dev -m pipelines.definitions")
 
 
 def _stage_lines(journey: str, counts: mining.EventCounts, stages: tuple[checks.StageKpi, ...],

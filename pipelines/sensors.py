@@ -20,7 +20,9 @@ SETTLE_S = 60
 LOCK_TIMEOUT_S = 5
 
 
-@sensor(job=nightly_journeys, minimum_interval_seconds=60)
+@sensor(job=nightly_journeys, minimum_interval_seconds=60,
+        description=f"Every minute: runs the nightly job for each landing day with files not loaded yet (a file "
+                    f"is taken once it has not changed for {SETTLE_S} s).")
 def landing_files(context: SensorEvaluationContext, database: JourneysDatabase,
                   landing: LandingFolder) -> SensorResult | SkipReason:
     """Requests a run of each landing day with files not loaded yet.

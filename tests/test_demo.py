@@ -66,7 +66,11 @@ def test_demo_runs_the_nightly_job_for_each_day_and_prints_what_was_loaded(tmp_p
     assert summary[1:8] == [
         "files 3", "events read 42", "loaded 40", "duplicates 1", "quarantined 1",
         "persons 3 (from 5 identifiers)", "oversize components 0"]
-    assert summary[8].startswith("The runs in Dagster's UI: ")
+    home = out.resolve() / "dagster_home"
+    assert summary[8] == (f"The runs in Dagster's UI: DAGSTER_HOME={home} JOURNEYS_DB={out.resolve() / 'journeys.duckdb'} "
+                          f"JOURNEYS_OUT={out.resolve()} {Path(sys.executable).parent / 'dagster'} dev -m "
+                          "pipelines.definitions, then open http://localhost:3000")
+    assert (Path(sys.executable).parent / "dagster").is_file()
     # Time to reach Consideration: 5 min (v1), 3 min (v2); Trial 6 min (v2); Purchase 4 h 59 min (v1).
     assert summary[9:] == [
         "Stage KPIs of the purchase journey (2 journeys of 2 persons, 1 converted):",
@@ -133,3 +137,10 @@ def test_demo_refuses_an_invalid_definition_with_one_line(tmp_path):
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"journeys: {broken}:2: stages must list at least one stage\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_the_demo_of_make_demo_points_to_make_dagster():
+    made = demo.REPOSITORY / "journeys_out"
+    command = demo._dagster_command(str(made / "journeys.duckdb"), made / "dagster_home",
+                                    demo.OutputFolder(path=str(made)))
+    assert command == "make dagster"

@@ -156,6 +156,8 @@ def test_definitions_load_and_name_the_nightly_pieces():
     assert landing_days.start == datetime(2026, 8, 1, tzinfo=timezone.utc)  # fixed, not the calendar
     assert defs.resolve_schedule_def("nightly").job_name == "nightly_journeys"
     assert defs.resolve_sensor_def("landing_files").job_name == "nightly_journeys"
+    assert "landing day with files not loaded yet" in defs.resolve_sensor_def("landing_files").description
+    assert "02:00 UTC" in defs.resolve_schedule_def("nightly").description
     blocking = {spec.name: spec.blocking for check in (counts_reconcile, unique_event_ids, quarantine_share)
                 for spec in check.check_specs}
     assert blocking == {"counts_reconcile": True, "unique_event_ids": True, "quarantine_share": False}

@@ -8,6 +8,7 @@ import argparse
 import errno
 import importlib
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -84,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     mine = commands.add_parser("mine", parents=[common], help="mine journey definitions into output files")
     mine.add_argument("definitions", nargs="+", metavar="DEFINITION.yaml")
     mine.add_argument("--db", help="database file (default: $JOURNEYS_DB, else journeys.duckdb)")
-    mine.add_argument("--out", default="journeys_out", help="output folder (default journeys_out/)")
+    mine.add_argument("--out", default=os.environ.get("JOURNEYS_OUT") or "journeys_out",
+                      help="output folder (default: $JOURNEYS_OUT, else journeys_out/)")
     mine.add_argument("--since", type=date.fromisoformat, help="first day analysed (UTC, inclusive)")
     mine.add_argument("--until", type=date.fromisoformat, help="last day analysed (UTC, inclusive)")
     mine.add_argument("--full", action="store_true",
@@ -97,11 +99,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     generate = commands.add_parser("generate", parents=[common], help="write sample data of any size")
-    generate.add_argument("--persons", type=int, required=True)
-    generate.add_argument("--out", required=True, help="landing folder to write into")
-    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--persons", type=int, required=True,
+                          help="how many persons to make up (about 12 events each, both sources)")
+    generate.add_argument("--out", required=True, help="landing folder to write into (day folders YYYY-MM-DD)")
+    generate.add_argument("--seed", type=int, default=7, help="the same seed writes the same files (default 7)")
     generate.add_argument("--format", dest="file_format", default="mixed",
-                          choices=("mixed", "jsonl", "csv", "parquet"))
+                          choices=("mixed", "jsonl", "csv", "parquet"),
+                          help="file format of the exports (default mixed: every input format, as the "
+                               "bundled samples)")
     generate.set_defaults(run=_generate)
     return parser
 

@@ -5,6 +5,7 @@ to the line. The YAML is read node by node (not with safe_load) to know each val
 reject keys given twice, which safe_load would silently let the last one win.
 """
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -359,5 +360,7 @@ class _Reader:
     def touchpoint_ref(self, node: yaml.Node, touchpoints: set[str], where: str) -> str:
         name = self.text(node, f"a touchpoint in {where}")
         if name not in touchpoints:
-            raise self.fail(node, f"unknown touchpoint {name!r} in {where}")
+            close = difflib.get_close_matches(name, sorted(touchpoints), n=1, cutoff=0.6)
+            raise self.fail(node, f"unknown touchpoint {name!r} in {where}"
+                                  + (f" (did you mean {close[0]!r}?)" if close else ""))
         return name

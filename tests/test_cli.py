@@ -1,6 +1,7 @@
 """The `journeys ingest` and `journeys mine` command line (SPEC section 7), run as a real process."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -249,3 +250,17 @@ def test_touchpoints_that_matched_no_event_are_a_warning_in_the_terminal_summary
     assert summary["warnings"] == [warning]
     page = (tmp_path / "out" / "purchase" / "report.html").read_text(encoding="utf-8")
     assert f'<p class="warning">{warning}</p>' in page.split("</header>")[0]
+
+
+def test_mine_writes_into_journeys_out_when_no_out_is_given(landing, tmp_path, db_path):
+    path = landing.jsonl("clicks.jsonl", [{**click(f"e{n}", f"2024-03-01T10:0{n}:00Z"), "event": event}
+                                         for n, event in enumerate(["ad_click", "blog", "sales_call", "order"])])
+    (tmp_path / "purchase.yaml").write_text(UNMATCHED)
+    assert journeys("ingest", "clickstream", path, "--db", db_path).returncode == 0
+
+    run = journeys("mine", tmp_path / "purchase.yaml", "--db", db_path, cwd=tmp_path,
+                   env={**os.environ, "JOURNEYS_OUT": str(tmp_path / "exports")})
+
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "exports" / "purchase" / "summary.json").is_file()
+    assert not (tmp_path / "journeys_out").exists()

@@ -94,6 +94,8 @@ def test_a_match_value_may_be_a_list_and_a_funnel_may_repeat_a_touchpoint(tmp_pa
     ("  - [Ad click, Order]", "  - [Ad click, Checkout]", 27, "unknown touchpoint 'Checkout' in allowed"),
     ("steps: [Pricing, Sales call, Order]", "steps: [Pricing, Demo, Order]", 30,
      "unknown touchpoint 'Demo' in funnel 'pricing_to_order'"),
+    ("steps: [Pricing, Sales call, Order]", "steps: [Pricing, Sales cal, Order]", 30,
+     "unknown touchpoint 'Sales cal' in funnel 'pricing_to_order' (did you mean 'Sales call'?)"),
     ("  inactivity: 30d", "  inactivity: 30 days", 5, "bad duration '30 days'"),
     ("    window: 14d", "    window: 2w", 32, "bad duration '2w'"),
     ("        goal: true\n", "", 8, "has no goal"),

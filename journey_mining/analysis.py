@@ -78,8 +78,7 @@ def export_stage_kpis(con: duckdb.DuckDBPyConnection, definition_name: str, fold
     columns of stage_kpis.csv (SPEC section 6) and text cells made spreadsheet-safe; their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     stages = exports.spreadsheet_safe(sql.arrow(con, "export_stage_kpis", {"definition": definition_name}))
-    csv_path, xlsx_path = folder / "stage_kpis.csv", folder / "stage_kpis.xlsx"
+    csv_path = folder / "stage_kpis.csv"
     pa_csv.write_csv(stages, csv_path)
-    stages.to_pandas().to_excel(xlsx_path, sheet_name="stage_kpis", index=False, engine="openpyxl")
-    return csv_path, xlsx_path
+    return csv_path, exports.write_workbook(con, definition_name, folder / "stage_kpis.xlsx", ("stage_kpis",))
 

@@ -89,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="output folder (default: $JOURNEYS_OUT, else journeys_out/)")
     mine.add_argument("--since", type=date.fromisoformat, help="first day analysed (UTC, inclusive)")
     mine.add_argument("--until", type=date.fromisoformat, help="last day analysed (UTC, inclusive)")
+    mine.add_argument("--xlsx", action="store_true",
+                      help="also write stage_kpis.xlsx: the stage KPIs and every other table as sheets")
     mine.add_argument("--full", action="store_true",
                       help="mine every person again (default: only those touched since the latest run)")
     mine.set_defaults(run=_mine)
@@ -141,7 +143,8 @@ def _mine(args: argparse.Namespace) -> int:
         for journey in definitions:
             _progress(f"mining {journey.name} ({journey.path})")
             summary = run.mine_definition(con, journey, Path(args.out), since=args.since, until=args.until,
-                                          full=args.full, progress=lambda step: _progress(f"  {step}"))
+                                          full=args.full, workbook=args.xlsx,
+                                          progress=lambda step: _progress(f"  {step}"))
             print(f"{journey.name}: {summary['journeys']} journeys of {summary['persons']} persons, "
                   f"{summary['converted']} converted -> {Path(args.out) / journey.name}")
             for warning in summary["warnings"]:

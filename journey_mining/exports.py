@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -19,6 +20,7 @@ from journey_mining import sql
 CSV_TABLES = ("stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations", "conformance", "funnels",
               "feelings")
 FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet would run as a formula
+SHEET_ROWS = 100_000  # per sheet of the Excel workbook, well under Excel's 1,048,576 and quick to write
 EXPORT_BATCH_ROWS = 500_000  # journeys and XES lines are streamed: at 100M events neither fits in memory at once
 
 
@@ -62,6 +64,18 @@ def write_tables(con: duckdb.DuckDBPyConnection, definition: str, folder: Path) 
             parquet.write_batch(batch)
     written.append(path)
     return written
+
+
+def write_workbook(con: duckdb.DuckDBPyConnection, definition: str, path: Path,
+                   tables: tuple[str, ...] = CSV_TABLES) -> Path:
+    """An Excel workbook of the definition's tables, one sheet each with the columns of its CSV file, text
+    cells spreadsheet-safe. A sheet holds at most a table's first SHEET_ROWS rows (variants by rank): a
+    spreadsheet is for reading, the CSV files hold everything."""
+    with pd.ExcelWriter(path, engine="openpyxl") as workbook:
+        for table in tables:
+            rows = spreadsheet_safe(sql.arrow(con, "export_" + table, {"definition": definition}))
+            rows.slice(0, SHEET_ROWS).to_pandas().to_excel(workbook, sheet_name=table, index=False)
+    return path
 
 
 def spreadsheet_safe(table: pa.Table) -> pa.Table:

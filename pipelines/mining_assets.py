@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-from dagster import AssetKey, AssetsDefinition, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
+from dagster import (AssetKey, AssetsDefinition, AssetSpec, Config, MaterializeResult, MetadataValue, asset,
+                     multi_asset)
+from pydantic import Field
 
 from journey_mining import checks, mining, run
 from journey_mining.definition import Definition
@@ -78,12 +80,12 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
 
     @asset(key=key("exports"), deps=[*map(key, MINED_ASSETS), key("conformance")], group_name=group,
            kinds={"csv", "parquet"})
-    def exports(database: JourneysDatabase, output: OutputFolder) -> MaterializeResult:
-        """The definition's files for BI tools, spreadsheets and process mining tools (CSV, Parquet,
-        XES, the discovered model), summary.json and the journey map, in `<output folder>/<definition
-        name>/`, which is replaced whole."""
+    def exports(config: ExportsConfig, database: JourneysDatabase, output: OutputFolder) -> MaterializeResult:
+        """The definition's files for BI tools, spreadsheets and process mining tools (CSV, an Excel
+        workbook, Parquet, XES, the discovered model), summary.json and the journey map, in `<output
+        folder>/<definition name>/`, which is replaced whole."""
         with database.connection(read_only=True) as con:
-            summary = run.export(con, definition, Path(output.path))
+            summary = run.export(con, definition, Path(output.path), workbook=config.xlsx)
         return MaterializeResult(metadata={
             "path": MetadataValue.path(str(Path(output.path) / name)),
             "journeys": summary["journeys"],
@@ -107,6 +109,11 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
         })
 
     return [mine, conformance, exports, journey_map]
+
+
+class ExportsConfig(Config):
+    xlsx: bool = Field(default=True, description="Also write stage_kpis.xlsx: the stage KPIs and every other "
+                                                 "table as sheets (at most 100,000 rows each)")
 
 
 def _journey_counts(counts: EventCounts) -> dict[str, object]:

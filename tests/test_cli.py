@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from journey_mining import db
@@ -264,3 +265,21 @@ def test_mine_writes_into_journeys_out_when_no_out_is_given(landing, tmp_path, d
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "exports" / "purchase" / "summary.json").is_file()
     assert not (tmp_path / "journeys_out").exists()
+
+
+def test_mine_xlsx_writes_every_table_as_a_sheet_with_formulas_quoted(landing, tmp_path, db_path):
+    path = landing.jsonl("clicks.jsonl", [{**click(f"e{n}", f"2024-03-01T10:0{n}:00Z"), "event": event}
+                                         for n, event in enumerate(["ad_click", "blog", "sales_call", "order"])])
+    (tmp_path / "purchase.yaml").write_text(UNMATCHED.replace("Blog", "'=Blog'"))
+    assert journeys("ingest", "clickstream", path, "--db", db_path).returncode == 0
+
+    plain = journeys("mine", tmp_path / "purchase.yaml", "--db", db_path, "--out", tmp_path / "plain")
+    run = journeys("mine", tmp_path / "purchase.yaml", "--db", db_path, "--out", tmp_path / "out", "--xlsx")
+
+    assert plain.returncode == 0 and run.returncode == 0, run.stderr
+    assert not (tmp_path / "plain" / "purchase" / "stage_kpis.xlsx").exists()
+    workbook = openpyxl.load_workbook(tmp_path / "out" / "purchase" / "stage_kpis.xlsx")
+    assert workbook.sheetnames == ["stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations",
+                                   "conformance", "funnels", "feelings"]
+    touchpoints = list(workbook["touchpoint_kpis"].iter_rows(values_only=True))
+    assert ("purchase", "'=Blog") == touchpoints[2][:2] and touchpoints[2][3] == 1  # its one event, as text

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 from dagster import AssetCheckSeverity, AssetKey, AssetSelection, Definitions, DagsterInstance, define_asset_job
 
@@ -24,7 +25,7 @@ CHECKS = {"counts_reconcile", "unique_event_ids", "quarantine_share", "steps_in_
           "funnels_never_widen", "drop_offs_add_up", "shares_sum_to_one", "deviations_within_journeys"}
 EXPORTED = ("stage_kpis.csv", "touchpoint_kpis.csv", "transitions.csv", "variants.csv", "deviations.csv",
             "conformance.csv", "funnels.csv", "feelings.csv", "journeys.parquet", "journeys.xes", "discovered_model.pnml",
-            "discovered_model.bpmn", "summary.json", "report.html")
+            "discovered_model.bpmn", "summary.json", "report.html", "stage_kpis.xlsx")
 
 # --- a definition and a landing folder written by hand ---------------------------------------------
 
@@ -295,6 +296,15 @@ def test_the_exports_are_written_for_the_definition(nightly):
     assert (summary["mapped"], summary["unmapped"]) == (12, 2)
     assert (folder / "stage_kpis.csv").read_text(encoding="utf-8").splitlines()[1:] == [
         '"signup","Visit",0,3,0,0,0', '"signup","Trial",1,4,2,0.5,1200', '"signup","Purchase",2,2,0,0,2400']
+    workbook = openpyxl.load_workbook(folder / "stage_kpis.xlsx")
+    assert workbook.sheetnames == ["stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations",
+                                   "conformance", "funnels", "feelings"]
+    assert [list(row) for row in workbook["stage_kpis"].iter_rows(values_only=True)] == [
+        ["definition", "stage", "stage_order", "journeys_reached", "journeys_dropped", "drop_off_rate",
+         "median_s_to_reach"],
+        ["signup", "Visit", 0, 3, 0, 0, 0], ["signup", "Trial", 1, 4, 2, 0.5, 1200],
+        ["signup", "Purchase", 2, 2, 0, 0, 2400]]
+    assert workbook["variants"].max_row == len((folder / "variants.csv").read_text().splitlines())  # header too
 
 
 @pytest.mark.slow

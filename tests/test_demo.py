@@ -123,7 +123,7 @@ def test_demo_without_landing_days_says_so(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert demo.main(["--out", str(tmp_path / "out"), "--landing", str(tmp_path / "empty")]) == 1
     assert capsys.readouterr().err == (f"demo: {tmp_path / 'empty'}: no landing day folders "
-                                       "(YYYY-MM-DD, from 2026-08-01) to run the nightly job on\n")
+                                       "(YYYY-MM-DD, from 2026-10-01) to run the nightly job on\n")
 
 
 @pytest.mark.slow

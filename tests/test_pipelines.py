@@ -153,7 +153,7 @@ def test_definitions_load_and_name_the_nightly_pieces():
     Definitions.validate_loadable(defs)
     job = defs.resolve_job_def("nightly_journeys")
     assert job.partitions_def == landing_days
-    assert landing_days.start == datetime(2026, 8, 1, tzinfo=timezone.utc)  # fixed, not the calendar
+    assert landing_days.start == datetime(2026, 10, 1, tzinfo=timezone.utc)  # the first bundled day, not the calendar
     assert defs.resolve_schedule_def("nightly").job_name == "nightly_journeys"
     assert defs.resolve_sensor_def("landing_files").job_name == "nightly_journeys"
     assert "landing day with files not loaded yet" in defs.resolve_sensor_def("landing_files").description
@@ -161,6 +161,22 @@ def test_definitions_load_and_name_the_nightly_pieces():
     blocking = {spec.name: spec.blocking for check in (counts_reconcile, unique_event_ids, quarantine_share)
                 for spec in check.check_specs}
     assert blocking == {"counts_reconcile": True, "unique_event_ids": True, "quarantine_share": False}
+
+
+def test_the_partitions_start_at_the_first_landing_day_or_the_day_given(tmp_path):
+    code = "from pipelines.partitions import landing_days; print(f'{landing_days.start:%Y-%m-%d}')"
+    landing = tmp_path / "landing"
+    for day in ("2026-11-02", "2026-11-03", "not-a-day"):
+        (landing / day / "crm").mkdir(parents=True)
+    env = {name: value for name, value in os.environ.items() if name != "JOURNEYS_FIRST_DAY"}
+
+    def start(**variables: str) -> str:
+        return subprocess.run([sys.executable, "-c", code], env={**env, **variables}, cwd=tmp_path,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    assert start(JOURNEYS_LANDING=str(landing)) == "2026-11-02"
+    assert start(JOURNEYS_LANDING=str(landing), JOURNEYS_FIRST_DAY="2026-09-15") == "2026-09-15"
+    assert start(JOURNEYS_LANDING=str(tmp_path / "nothing landed yet")) == "2026-08-01"
 
 
 def test_definitions_take_the_database_and_landing_folder_from_the_environment(tmp_path):

@@ -1,4 +1,4 @@
-"""The `journeys` command line: ingest, mine, demo and generate (SPEC section 7).
+"""The `journeys` command line: ingest, vocab, mine, demo and generate (SPEC section 7).
 
 Errors a user can act on print one line on stderr and exit 1; bad usage exits 2. A traceback is
 shown only with --debug.
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from journey_mining import db, definition, identity, ingest, run
+from journey_mining import db, definition, identity, ingest, run, vocab
 from journey_mining.generate import generate
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
@@ -95,6 +95,16 @@ def _parser() -> argparse.ArgumentParser:
                       help="mine every person again (default: only those touched since the latest run)")
     mine.set_defaults(run=_mine)
 
+    words = commands.add_parser("vocab", parents=[common],
+                                help="list the event names, URLs, objects, actions … the loaded events hold")
+    words.add_argument("--db", help="database file (default: $JOURNEYS_DB, else journeys.duckdb)")
+    words.add_argument("--source", choices=SOURCES, help="only this source's events (default: both)")
+    output = words.add_mutually_exclusive_group()
+    output.add_argument("--yaml", action="store_true",
+                        help="print a starter journey definition with a touchpoint per frequent value")
+    output.add_argument("--json", action="store_true", help="print every value and its count as one JSON object")
+    words.set_defaults(run=_vocab)
+
     demo = commands.add_parser("demo", parents=[common],
                                help="run the nightly Dagster job on the bundled sample data")
     demo.add_argument("--out", default="journeys_out", help="working folder (default journeys_out/)")
@@ -151,6 +161,21 @@ def _mine(args: argparse.Namespace) -> int:
                 _progress(f"warning: {warning}")
     finally:
         con.close()
+    return 0
+
+
+def _vocab(args: argparse.Namespace) -> int:
+    con = db.connect(db.existing_path(args.db), read_only=True)
+    try:
+        found = vocab.vocabulary(con, args.source)
+    finally:
+        con.close()
+    if args.yaml:
+        print(vocab.starter_definition(found, args.source), end="")
+    elif args.json:
+        print(json.dumps(vocab.as_json(found), ensure_ascii=False))
+    else:
+        print(vocab.as_text(found), end="")
     return 0
 
 

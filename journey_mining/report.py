@@ -185,7 +185,12 @@ def _layout(dot_text: str) -> str:
     if dot is None:
         raise JourneyError("Graphviz's dot is needed to lay out the journey map: install graphviz "
                            "(make setup does)")
-    result = subprocess.run([dot, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=DOT_TIMEOUT_S)
+    try:  # on the time limit the child is killed (SIGKILL) and waited for: it never outlives the run
+        result = subprocess.run([dot, "-Tsvg"], input=dot_text, capture_output=True, text=True,
+                                timeout=DOT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise JourneyError(f"Graphviz took longer than {DOT_TIMEOUT_S:g} s to lay out the journey map; "
+                           "it was stopped") from None
     if result.returncode != 0:
         raise JourneyError(f"Graphviz could not lay out the journey map: {result.stderr.strip().splitlines()[0]}")
     return result.stdout[result.stdout.index("<svg"):]

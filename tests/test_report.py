@@ -8,7 +8,10 @@ import csv
 import io
 import json
 import math
+import os
 import random
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,6 +21,7 @@ import pytest
 from PIL import Image
 
 from journey_mining import analysis, report
+from journey_mining.errors import JourneyError
 
 pytestmark = pytest.mark.slow  # mines the sample data and starts a browser
 
@@ -301,3 +305,23 @@ def _number(text: str) -> bool:
     except ValueError:
         return False
     return text not in ("nan", "inf", "-inf")
+
+
+def test_a_stuck_graphviz_is_killed_at_its_time_limit_and_said_in_one_line(tmp_path, monkeypatch):
+    """Graphviz that hangs and ignores SIGTERM: the run fails after the limit and the child is gone."""
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text(f"#!{sys.executable}\nimport signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                    "time.sleep(600)\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(report, "DOT_TIMEOUT_S", 2)
+
+    started = time.monotonic()
+    with pytest.raises(JourneyError, match="^Graphviz took longer than 2 s to lay out the journey map; it was "
+                                           "stopped$"):
+        report._layout("digraph { a -> b }")
+
+    assert time.monotonic() - started < 10
+    alive = subprocess.run(["pgrep", "-f", str(fake)], capture_output=True, text=True).stdout.split()
+    assert alive == []

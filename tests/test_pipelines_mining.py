@@ -25,7 +25,8 @@ CHECKS = {"counts_reconcile", "unique_event_ids", "quarantine_share", "steps_in_
           "funnels_never_widen", "drop_offs_add_up", "shares_sum_to_one", "deviations_within_journeys"}
 EXPORTED = ("stage_kpis.csv", "touchpoint_kpis.csv", "transitions.csv", "variants.csv", "deviations.csv",
             "conformance.csv", "funnels.csv", "feelings.csv", "journeys.parquet", "journeys.xes", "discovered_model.pnml",
-            "discovered_model.bpmn", "summary.json", "report.html", "stage_kpis.xlsx")
+            "discovered_model.bpmn", "summary.json", "report.html",
+            "stage_kpis.xlsx")
 
 # --- a definition and a landing folder written by hand ---------------------------------------------
 
@@ -279,7 +280,8 @@ def test_the_assets_report_their_rows_the_exports_their_folder_and_the_map_its_s
     assert exports["warnings"] == "none"  # each of the four touchpoints has events (the variant above)
     journey_map = _materialization(day_2, "signup", "report")
     assert journey_map["path"] == str(pipeline.out / "signup" / "report.html")
-    assert journey_map["open"] == (pipeline.out / "signup" / "report.html").as_uri()
+    assert journey_map["open"] == (f"open {pipeline.out / 'signup' / 'report.html'} in a browser "
+                                   "(one file, works offline)")
     assert journey_map["stage KPIs"].splitlines() == [
         "| stage | reached | dropped | drop-off rate | median time to reach |", "|---|---|---|---|---|",
         "| Visit | 3 | 0 | 0.0% | 0 s |", "| Trial | 4 | 2 | 50.0% | 20.0 min |",

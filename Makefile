@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages demo test dagster bench clean
+.PHONY: setup system-packages demo test docs dagster bench clean
 
 setup: system-packages $(READY)
 
@@ -28,6 +28,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The user documentation as a static site in site/ (open site/index.html); --strict fails on a broken link.
+docs: setup
+	$(BIN)/python -m mkdocs build --strict --site-dir site
 
 # Timings of every stage of the nightly job (docs/performance.md), e.g. make bench BENCH_EVENTS=1M
 # (the incremental night only at BENCH_NIGHTS: at 100M its base is a second full run)
@@ -51,4 +55,4 @@ dagster: setup
 		$(BIN)/dagster dev -m pipelines.definitions
 
 clean:
-	rm -rf journeys_out .pytest_cache
+	rm -rf journeys_out .pytest_cache site

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from journey_mining.cli import _parser
+from journey_mining.cli import _parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -110,3 +110,20 @@ def _fill(words: list[str]) -> list[str]:
             continue
         filled.append(word)
     return filled
+
+
+def test_definition_errors_shown_are_the_real_ones(tmp_path, monkeypatch, capsys):
+    """definitions.md shows the errors of the example definition with three mistakes; each is what
+    `journeys mine` prints, exit code 2, before it opens any database."""
+    example = (DOCS / "examples" / "journey.yaml").read_text(encoding="utf-8")
+    mistakes = [("steps: [Pricing, Order]", "steps: [Pricng, Order]"), ("inactivity: 7d ", "inactivity: 7 days "),
+                ("    touchpoints:", "    touchpoint:")]
+    monkeypatch.chdir(tmp_path)
+    printed = []
+    for right, wrong in mistakes:
+        assert right in example
+        Path("journey.yaml").write_text(example.replace(right, wrong, 1), encoding="utf-8")
+        assert main(["mine", "journey.yaml", "--db", "missing.duckdb"]) == 2
+        printed.append(capsys.readouterr().err.strip())
+    shown = [text for lang, text in blocks(DOCS / "definitions.md") if text.startswith("journeys: journey.yaml:")]
+    assert shown == ["\n".join(printed) + "\n"]

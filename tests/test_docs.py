@@ -73,7 +73,7 @@ def shown_commands() -> list[tuple[str, str]]:
     found = []
     for page in sorted(DOCS.glob("*.md")):
         text = page.read_text(encoding="utf-8")
-        inline = re.findall(r"`(journeys [^`]+)`", BLOCK.sub("", text))
+        inline = re.findall(r"`(journeys [a-z][^`]*)`", BLOCK.sub("", text))
         in_blocks = [line.strip() for lang, block in blocks(page) if lang in ("sh", "")
                      for line in block.splitlines() if line.strip().startswith("journeys ")]
         found += [(page.name, command) for command in inline + in_blocks]

@@ -127,3 +127,10 @@ def test_definition_errors_shown_are_the_real_ones(tmp_path, monkeypatch, capsys
         printed.append(capsys.readouterr().err.strip())
     shown = [text for lang, text in blocks(DOCS / "definitions.md") if text.startswith("journeys: journey.yaml:")]
     assert shown == ["\n".join(printed) + "\n"]
+
+
+def test_readme_links_exist():
+    """The README's links into the repository (the docs pages, the map's picture) point at files that are there."""
+    targets = re.findall(r"\]\(((?!https?:)[^)#\s]+)", (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert "docs/quickstart.md" in targets and "docs/journey-map.png" in targets
+    assert [t for t in targets if not (ROOT / t).exists()] == []

@@ -1,4 +1,4 @@
-"""The `journeys` command line: ingest, vocab, mine, demo and generate (SPEC section 7).
+"""The `journeys` command line: ingest, vocab, mine, demo and generate (the commands of docs/cli.md).
 
 Errors a user can act on print one line on stderr and exit 1; bad usage exits 2. A traceback is
 shown only with --debug.

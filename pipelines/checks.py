@@ -46,7 +46,7 @@ def quarantine_share(database: JourneysDatabase) -> AssetCheckResult:
 
 @dataclass(frozen=True)
 class Law:
-    """A law the mined numbers of a definition obey (SPEC section 5), checked on one of its tables."""
+    """A law the mined numbers of a definition obey (docs/outputs.md), checked on one of its tables."""
 
     table: str
     name: str
@@ -78,7 +78,7 @@ LAWS = (
 
 
 def mining_checks(definition: str) -> list[AssetChecksDefinition]:
-    """The laws of SPEC section 5 on the mined tables of `definition` (assets keyed [its Dagster name, table])."""
+    """The laws of the figures (docs/outputs.md) on the mined tables of `definition` (assets keyed [its Dagster name, table])."""
     return [_law_check(definition, law) for law in LAWS]
 
 

@@ -124,7 +124,7 @@ def dagster_name(definition_name: str) -> str:
 
 
 class OutputFolder(ConfigurableResource):
-    """The folder mined journeys are exported to, one subfolder per definition (SPEC section 6)."""
+    """The folder mined journeys are exported to, one subfolder per definition (docs/outputs.md)."""
 
     path: str = Field(description="The output folder (JOURNEYS_OUT, else journeys_out/ here)")
 

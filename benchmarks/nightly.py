@@ -475,7 +475,7 @@ def run_child(stage: str, spec_text: str) -> int:
 
 
 def stage_generate(spec: dict) -> tuple[float, dict]:
-    from journey_mining.generate import generate
+    from journey_samples import generate
 
     started = time.perf_counter()
     report = generate(Path(spec["out"]), spec["persons"], seed=spec["seed"], file_format="parquet",
@@ -777,7 +777,11 @@ def human(events: int) -> str:
 
 def generator_fingerprint() -> str:
     """A hash of the generator's source: cached landing data of another generator is written anew."""
-    return hashlib.sha256(Path(importlib.util.find_spec("journey_mining.generate").origin).read_bytes()).hexdigest()[:12]
+    package = Path(importlib.util.find_spec("journey_samples").origin).parent
+    digest = hashlib.sha256()
+    for module in sorted(package.glob("*.py")):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def events_per_person(work: Path, seed: int, generator: str) -> float:
@@ -790,7 +794,7 @@ def events_per_person(work: Path, seed: int, generator: str) -> float:
 
 
 def stage_probe(spec: dict) -> tuple[float, dict]:
-    from journey_mining.generate import generate
+    from journey_samples import generate
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=spec["work"]) as folder:

@@ -16,9 +16,9 @@ from datetime import date
 from pathlib import Path
 
 from journey_mining import db, definition, identity, ingest, run, vocab
-from journey_mining.generate import generate
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
+from journey_samples import generate
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """Tests of the sample-data generator, checked with a small reader of its own (not the ingest code)."""
 
+import ast
 import csv
 import fnmatch
 import gzip
@@ -16,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from journey_mining.generate import BAD_ROW_KINDS, GenerationReport, generate
+from journey_samples import BAD_ROW_KINDS, GenerationReport, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data_samples"
@@ -387,3 +388,19 @@ def test_sample_definitions_use_every_funnel_order():
     orders = {funnel["order"] for name in ("purchase", "service")
               for funnel in yaml.safe_load((SAMPLES / "definitions" / f"{name}.yaml").read_text())["funnels"]}
     assert orders == {"sequential", "strict", "any"}
+
+
+def test_the_generator_is_a_package_beside_the_library():
+    """The library does not hold the generator, the generator uses nothing of the library, and only the
+    command line imports the generator."""
+    def imported(module: Path) -> set[str]:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        return {name.split(".")[0] for node in ast.walk(tree)
+                for name in ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                             else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])}
+
+    assert not (ROOT / "journey_mining" / "generate.py").exists()
+    assert all("journey_mining" not in imported(module) for module in (ROOT / "journey_samples").glob("*.py"))
+    importers = [module.name for module in (ROOT / "journey_mining").glob("*.py")
+                 if "journey_samples" in imported(module)]
+    assert importers == ["cli.py"]

@@ -8,7 +8,7 @@ import pytest
 from dagster import DagsterInstance
 
 from journey_mining import db
-from journey_mining.generate import generate
+from journey_samples import generate
 from pipelines.definitions import defs
 from pipelines.jobs import nightly_journeys
 from pipelines.resources import BUNDLED_LANDING, JourneysDatabase, LandingFolder, OutputFolder

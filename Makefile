@@ -34,12 +34,15 @@ docs: setup
 	$(BIN)/python -m mkdocs build --strict --site-dir site
 
 # Timings of every stage of the nightly job (docs/performance.md), e.g. make bench BENCH_EVENTS=1M
-# (the incremental night only at BENCH_NIGHTS: at 100M its base is a second full run)
+# (the incremental night only at BENCH_NIGHTS: at 100M its base is a second full run), on each shape of
+# generated data in BENCH_SHAPES (the sample company's; a web shop's clickstream with many variants)
 BENCH_EVENTS ?= 1M,10M,100M
 BENCH_NIGHTS ?= 1M,10M
+BENCH_SHAPES ?= default,many-variants
 BENCH_DOC    ?= docs/performance.md
 bench: setup
-	$(BIN)/python benchmarks/nightly.py --events $(BENCH_EVENTS) --nights $(BENCH_NIGHTS) --doc $(BENCH_DOC)
+	$(BIN)/python benchmarks/nightly.py --events $(BENCH_EVENTS) --nights $(BENCH_NIGHTS) --shapes $(BENCH_SHAPES) \
+		--doc $(BENCH_DOC)
 
 # The README's picture of the map: the demo's purchase journey in headless Chromium (run `make demo` first).
 CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \

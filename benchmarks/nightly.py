@@ -1,9 +1,12 @@
 """Benchmark: the nightly job stage by stage at 1M, 10M and 100M events, beside pm4py and DuckDB's own floor.
 
 For each size (given in events; turned into persons with the generator's measured events per person)
-it writes Parquet landing data with `journeys generate`'s generator (cached in the work folder and
-reused by later runs), then runs every stage of the nightly job on a fresh DuckDB file, each stage
-in a child process of its own so that its peak memory is its own:
+and each shape of generated data it writes Parquet landing data with `journeys generate`'s generator
+(cached in the work folder and reused by later runs), then runs every stage of the nightly job on a
+fresh DuckDB file, each stage in a child process of its own so that its peak memory is its own. The
+shapes (`--shapes`): `default`, the sample company's clickstream and CRM mined with its purchase
+journey (`--definition`), and `many-variants`, a web shop's clickstream of 16 touchpoints whose walks
+make hundreds of thousands of variants, mined with benchmarks/many_variants.yaml. The stages:
 
     generate      the landing data (Parquet, one file per event day; skipped when cached)
     ingest        both sources into `events` (ingest.ingest, every file of the landing folder)
@@ -23,14 +26,14 @@ in a child process of its own so that its peak memory is its own:
                   day, each part in a child: ingest its folder, identities (incremental: only the
                   rows loaded since), mine (incremental: only the persons touched since the base's run)
 
-It prints a table per size (seconds, events per second, peak RSS) and writes them with the machine
+It prints a table per size and shape (seconds, events per second, peak RSS) and writes them with the machine
 and a verdict per target of issue 5 to docs/performance.md; the figures also go to
 `<work>/results-<sizes>.json`, from which `--from-results` writes the report again without running
 (given several, e.g. 1M,10M from one run and 100M from another, one report with each run's commit).
 Figures on a shared machine are noisy: the 1-minute load average is recorded beside each stage.
 
-    python benchmarks/nightly.py                          # 1M, 10M and 100M events
-    python benchmarks/nightly.py --events 1M,10M --work /tmp/journeys-bench
+    python benchmarks/nightly.py                          # 1M, 10M and 100M events, both shapes
+    python benchmarks/nightly.py --events 1M,10M --shapes many-variants --work /tmp/journeys-bench
     python benchmarks/nightly.py --events 20000 --doc /tmp/performance.md   # a smoke check
 """
 
@@ -56,6 +59,9 @@ DEFAULT_EVENTS = "1M,10M,100M"
 DEFAULT_WORK = Path(tempfile.gettempdir()) / "journeys-bench"
 DEFAULT_DOC = REPOSITORY / "docs" / "performance.md"
 DEFAULT_DEFINITION = REPOSITORY / "data_samples" / "definitions" / "purchase.yaml"
+# The generator's shapes and the definition each is mined with (the default shape's: --definition)
+SHAPE_DEFINITIONS = {"default": DEFAULT_DEFINITION, "many-variants": REPOSITORY / "benchmarks" / "many_variants.yaml"}
+DEFAULT_SHAPES = ",".join(SHAPE_DEFINITIONS)
 # Ingest's resident memory was measured about 3 GiB above DuckDB's limit at 10M events (Arrow buffers
 # and allocations outside DuckDB's buffer manager): 4 GB keeps the process under the 8 GiB target.
 DEFAULT_MEMORY_LIMIT = "4GB"
@@ -103,6 +109,11 @@ class SizeResult:
     events: int  # rows of the landing data, as ingest reads them
     stages: list[StageResult]
     counts: dict = field(default_factory=dict)
+    shape: str = "default"  # the generator's shape
+
+    @property
+    def label(self) -> str:
+        return size_label(self.target_events, self.shape)
 
     def stage(self, name: str) -> StageResult | None:
         """The stage's figures; None when it did not run or failed (its row in the table says so)."""
@@ -150,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep each size's database and exports in the work folder too (they are large)")
     parser.add_argument("--regenerate", action="store_true", help="write the landing data again even when cached")
     parser.add_argument("--doc", type=Path, default=DEFAULT_DOC, help="markdown report (default %(default)s)")
-    parser.add_argument("--definition", type=Path, default=DEFAULT_DEFINITION)
+    parser.add_argument("--shapes", default=DEFAULT_SHAPES,
+                        help=f"comma-separated shapes of generated data, each measured at every size "
+                             f"({', '.join(SHAPE_DEFINITIONS)}; default %(default)s)")
+    parser.add_argument("--definition", type=Path, default=DEFAULT_DEFINITION,
+                        help="the journey definition the default shape is mined with (default %(default)s)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT,
                         help="DuckDB memory limit (JOURNEYS_MEMORY_LIMIT); it spills to <db>.tmp beyond it")
@@ -171,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         return write_report_from(args.from_results, args.doc)
 
     sizes = [parse_size(text) for text in args.events.split(",") if text.strip()]
+    shapes = [text.strip() for text in args.shapes.split(",") if text.strip()]
+    unknown = [shape for shape in shapes if shape not in SHAPE_DEFINITIONS]
+    if unknown or not shapes:
+        parser.error(f"--shapes: unknown {', '.join(unknown) or 'none given'}; expected {', '.join(SHAPE_DEFINITIONS)}")
+    definitions = {**SHAPE_DEFINITIONS, "default": args.definition}
     args.nights = None if args.nights is None else {parse_size(text) for text in args.nights.split(",") if text.strip()}
     args.work.mkdir(parents=True, exist_ok=True)
     os.environ["JOURNEYS_MEMORY_LIMIT"] = args.memory_limit
@@ -179,21 +199,27 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_facts()
     say(f"machine: {machine['cpu']} x{machine['cores']}, {machine['memory_gib']:.1f} GiB; work folder {args.work}")
     args.generator = generator_fingerprint()
-    per_person = events_per_person(args.work, args.seed, args.generator)
-    say(f"generator: {per_person:.2f} landing rows per person (measured on {PROBE_PERSONS:,} persons)")
+    per_person = {}
+    for shape in shapes:
+        per_person[shape] = events_per_person(args.work, args.seed, args.generator, shape)
+        say(f"generator, shape {shape}: {per_person[shape]:.2f} landing rows per person "
+            f"(measured on {PROBE_PERSONS:,} persons)")
     results = []
     for target in sizes:
-        result = run_size(target, per_person, args)
-        results.append(result)
-        print(f"\n{human(target)} events ({result.events:,} landing rows, {result.persons:,} persons)")
-        print(markdown_table(result))
-        sys.stdout.flush()
+        for shape in shapes:
+            result = run_size(target, shape, per_person[shape], definitions[shape], args)
+            results.append(result)
+            print(f"\n{result.label} events ({result.events:,} landing rows, {result.persons:,} persons)")
+            print(markdown_table(result))
+            sys.stdout.flush()
     from journey_mining.process_model import FITNESS_BUDGET_S  # light: pm4py is imported by its functions
 
     settings = {"memory_limit": args.memory_limit, "conformance_budget_s": args.conformance_budget,
                 "product_budget_s": FITNESS_BUDGET_S,
-                "seed": args.seed, "definition": relative(args.definition), "work": str(args.work),
-                "events_per_person": per_person, "started": started.isoformat(timespec="seconds"),
+                "seed": args.seed, "definition": relative(definitions["default"]), "work": str(args.work),
+                "events_per_person": per_person.get("default"), "started": started.isoformat(timespec="seconds"),
+                "shapes": {shape: {"definition": relative(definitions[shape]), "events_per_person": per_person[shape]}
+                           for shape in shapes},
                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     figures = args.work / f"results-{'-'.join(human(target) for target in sizes)}.json"
     figures.write_text(json.dumps(
@@ -221,7 +247,7 @@ def write_report_from(figures: list[Path], doc: Path) -> int:
         for size in kept["sizes"]:
             stages = [StageResult(**stage) for stage in size.pop("stages")]
             results.append(SizeResult(stages=stages, **size))
-        kept["label"] = ", ".join(human(size["target_events"]) for size in kept["sizes"])
+        kept["label"] = ", ".join(dict.fromkeys(human(size["target_events"]) for size in kept["sizes"]))
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(report(results, runs[0]["machine"], runs[0]["settings"], runs) + kept_section(doc),
                    encoding="utf-8")
@@ -229,17 +255,18 @@ def write_report_from(figures: list[Path], doc: Path) -> int:
     return 0
 
 
-def run_size(target: int, per_person: float, args: argparse.Namespace) -> SizeResult:
+def run_size(target: int, shape: str, per_person: float, definition: Path, args: argparse.Namespace) -> SizeResult:
     persons = max(1, round(target / per_person))
-    tag = f"[{human(target)}]"
-    landing = args.work / f"landing-{target}-s{args.seed}"
-    stages = [generated_landing(landing, persons, args, tag)]
+    tag = f"[{size_label(target, shape)}]"
+    named = "" if shape == "default" else f"{shape}-"  # the default shape's folders keep their names
+    landing = args.work / f"landing-{named}{target}-s{args.seed}"
+    stages = [generated_landing(landing, persons, shape, args, tag)]
     events = stages[0].rows
-    folder = args.work / f"run-{target}"
+    folder = args.work / f"run-{named}{target}"
     shutil.rmtree(folder, ignore_errors=True)  # every size starts on a fresh database
     folder.mkdir(parents=True)
     spec = {"db": str(folder / "journeys.duckdb"), "landing": str(landing), "out": str(folder / "out"),
-            "definition": str(args.definition), "events": events, "conformance_budget_s": args.conformance_budget}
+            "definition": str(definition), "events": events, "conformance_budget_s": args.conformance_budget}
     counts: dict = {}
     try:
         for name in PIPELINE + ("floor", "dfg_sql", "dfg_pm4py", "replay"):
@@ -256,7 +283,7 @@ def run_size(target: int, per_person: float, args: argparse.Namespace) -> SizeRe
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    size = SizeResult(target, persons, events, stages, counts)
+    size = SizeResult(target, persons, events, stages, counts, shape)
     describe_stages(size)
     return size
 
@@ -279,7 +306,7 @@ def incremental_stages(spec: dict, landing: Path, folder: Path, tag: str) -> lis
     return stages
 
 
-def generated_landing(landing: Path, persons: int, args: argparse.Namespace, tag: str) -> StageResult:
+def generated_landing(landing: Path, persons: int, shape: str, args: argparse.Namespace, tag: str) -> StageResult:
     """The landing data of one size: generated now, or the cached folder of an earlier run."""
     marker = landing / "generated.json"
     if marker.is_file() and not args.regenerate:
@@ -291,7 +318,7 @@ def generated_landing(landing: Path, persons: int, args: argparse.Namespace, tag
     partial = landing.with_name(landing.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.rmtree(landing, ignore_errors=True)
-    result = run_stage("generate", {"out": str(partial), "persons": persons, "seed": args.seed}, tag)
+    result = run_stage("generate", {"out": str(partial), "persons": persons, "seed": args.seed, "shape": shape}, tag)
     result.rows = result.details["rows"]
     result.details["at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     result.details["generator"] = args.generator
@@ -478,8 +505,8 @@ def stage_generate(spec: dict) -> tuple[float, dict]:
     from journey_samples import generate
 
     started = time.perf_counter()
-    report = generate(Path(spec["out"]), spec["persons"], seed=spec["seed"], file_format="parquet",
-                      progress=lambda message: say(f"  generate: {message}"))
+    report = generate(Path(spec["out"]), spec["persons"], seed=spec["seed"], shape=spec["shape"],
+                      file_format="parquet", progress=lambda message: say(f"  generate: {message}"))
     seconds = time.perf_counter() - started
     size = sum(path.stat().st_size for path in Path(spec["out"]).rglob("*.parquet"))
     return seconds, {"persons": spec["persons"], "events": report.events, "rows": report.rows,
@@ -497,7 +524,8 @@ def stage_ingest(spec: dict) -> tuple[float, dict]:
     for source in SOURCES:
         folders = sorted(str(folder) for folder in landing.glob(f"*/{source}")
                          if folder.is_dir() and (exports is None or folder.parent.name in exports))
-        reports += ingest.ingest(con, source, folders, now=INGEST_NOW, progress=every_tenth_file(source))
+        if folders:  # the many-variants shape has no CRM
+            reports += ingest.ingest(con, source, folders, now=INGEST_NOW, progress=every_tenth_file(source))
     seconds = time.perf_counter() - started
     con.close()
     return seconds, {"files": len(reports), "exports": exports or [], **{key: sum(getattr(r, key) for r in reports)
@@ -768,6 +796,11 @@ def parse_size(text: str) -> int:
     return int(number * factor)
 
 
+def size_label(target: int, shape: str) -> str:
+    """The size, and the shape when it is not the default: `10M`, `10M many-variants`."""
+    return human(target) + ("" if shape == "default" else f" {shape}")
+
+
 def human(events: int) -> str:
     for factor, suffix in ((1_000_000, "M"), (1_000, "k")):
         if events >= factor and events % (factor // 10) == 0:
@@ -784,11 +817,12 @@ def generator_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def events_per_person(work: Path, seed: int, generator: str) -> float:
-    """Landing rows per person, from a small generation in a child (kept in the work folder)."""
-    cached = work / f"events-per-person-s{seed}-{generator}.json"
+def events_per_person(work: Path, seed: int, generator: str, shape: str) -> float:
+    """Landing rows per person of a shape, from a small generation in a child (kept in the work folder)."""
+    named = "" if shape == "default" else f"{shape}-"
+    cached = work / f"events-per-person-{named}s{seed}-{generator}.json"
     if not cached.is_file():
-        probe = run_stage("probe", {"work": str(work), "seed": seed}, "[probe]")
+        probe = run_stage("probe", {"work": str(work), "seed": seed, "shape": shape}, f"[probe {shape}]")
         cached.write_text(json.dumps(probe.details) + "\n")
     return json.loads(cached.read_text())["rows_per_person"]
 
@@ -798,7 +832,7 @@ def stage_probe(spec: dict) -> tuple[float, dict]:
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=spec["work"]) as folder:
-        report = generate(Path(folder), PROBE_PERSONS, seed=spec["seed"], file_format="parquet")
+        report = generate(Path(folder), PROBE_PERSONS, seed=spec["seed"], shape=spec["shape"], file_format="parquet")
     return time.perf_counter() - started, {"persons": PROBE_PERSONS, "rows": report.rows,
                                            "rows_per_person": report.rows / PROBE_PERSONS}
 
@@ -877,10 +911,11 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
     out = [
         "# Performance",
         "",
-        "Written by `benchmarks/nightly.py` (`make bench`, sizes with `BENCH_EVENTS=...`); do not edit by hand,",
-        "run it again. Figures are from one run on a shared machine where other people's test suites may",
-        "have run at the same time: they are noisy, by tens of percent from one run to the next. The load",
-        "column is the 1-minute load average when the stage ended; 2 means both cores busy on average.",
+        "Written by `benchmarks/nightly.py` (`make bench`, sizes with `BENCH_EVENTS=...`, shapes of generated",
+        "data with `BENCH_SHAPES=...`); do not edit by hand, run it again. Figures are from one run on a",
+        "shared machine where other people's test suites may have run at the same time: they are noisy, by",
+        "tens of percent from one run to the next. The load column is the 1-minute load average when the",
+        "stage ended; 2 means both cores busy on average.",
         "",
         "## Machine and settings",
         "",
@@ -894,9 +929,7 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
         f"- DuckDB memory limit `{settings['memory_limit']}` (`JOURNEYS_MEMORY_LIMIT`), spilling to `<db>.tmp`; "
         "DuckDB's default threads (one per core)",
         f"- Conformance time budget {budget:g} s instead of the product's {product:g} s (see below)",
-        f"- Definition `{settings['definition']}`; generator seed {settings['seed']}, "
-        f"{settings['events_per_person']:.2f} landing rows per person (measured on {PROBE_PERSONS:,} persons), "
-        "so sizes in events are turned into persons with that rate",
+        *shape_lines(settings),
         "",
         "## How it is measured",
         "",
@@ -910,6 +943,12 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
         "of the nightly job) and takes the largest stage's peak: in the nightly Dagster job each asset is a",
         "step of its own too.",
         "",
+        "- **shapes**: the default shape is the sample company's clickstream and CRM (its purchase and",
+        "  service journeys, about 85,000 variants at 10M events), mined with its purchase journey;",
+        "  `many-variants` (`journeys generate --shape many-variants`) is a web shop's clickstream only, about",
+        "  9 events per person over 16 touchpoints in walks random enough for hundreds of thousands of",
+        "  variants, mined with `benchmarks/many_variants.yaml`. Each size of each shape is measured with",
+        "  the same stages on its own data, database and definition.",
         "- **ingest** reads every Parquet file of the landing folder (clickstream, then CRM, one run per",
         "  source), with the dedupe, quarantine and per-file counts of SPEC section 1.",
         f"- **conformance** is `run.conform` with a time budget of {budget:g} s instead of the product's",
@@ -951,15 +990,28 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
     ]
     for size in results:
         c = size.counts
-        out += [f"## {human(size.target_events)} events", "",
+        out += [f"## {human(size.target_events)} events" + ("" if size.shape == "default" else f", {size.shape} shape"),
+                "",
                 f"{size.events:,} landing rows from {size.persons:,} generated persons; "
                 f"{c.get('loaded', 0):,} events loaded, {c.get('persons', 0):,} persons after identity, "
                 + (f"{c['journeys']:,} journeys, {c.get('variants', 0):,} variants, {c.get('path_steps', 0):,} "
                    "path steps." if "journeys" in c else "no journeys: mining did not finish."),
                 "", markdown_table(size), ""]
-    out += (comparison_section(results) + replay_section(results) + incremental_section(results)
-            + targets_section(results, budget, product, settings["memory_limit"]))
+    out += comparison_section(results) + replay_section(results) + incremental_section(results)
+    default = [size for size in results if size.shape == "default"]  # issue 5's targets are the company's data
+    if default:
+        out += targets_section(default, budget, product, settings["memory_limit"])
     return "\n".join(out) + "\n"
+
+
+def shape_lines(settings: dict) -> list[str]:
+    """Per shape: its definition and the generator's rate (runs before the shapes: the default's alone)."""
+    shapes = settings.get("shapes") or {"default": {"definition": settings["definition"],
+                                                    "events_per_person": settings["events_per_person"]}}
+    return [f"- {'Default shape' if shape == 'default' else f'Shape `{shape}`'}: definition `{kept['definition']}`; "
+            f"generator seed {settings['seed']}, {kept['events_per_person']:.2f} landing rows per person (measured "
+            f"on {PROBE_PERSONS:,} persons), so sizes in events are turned into persons with that rate"
+            for shape, kept in shapes.items()]
 
 
 def comparison_section(results: list[SizeResult]) -> list[str]:
@@ -970,7 +1022,7 @@ def comparison_section(results: list[SizeResult]) -> list[str]:
         ours, theirs = size.stage("dfg_sql"), size.stage("dfg_pm4py")
         if ours and theirs:
             load = theirs.details["load_seconds"]
-            lines.append(f"| {human(size.target_events)} | {ours.rows:,} | {ours.seconds:.2f} | {theirs.seconds:.2f} | "
+            lines.append(f"| {size.label} | {ours.rows:,} | {ours.seconds:.2f} | {theirs.seconds:.2f} | "
                          f"{load:.2f} | {dfg_ratio(size):.1f}x | {(theirs.seconds + load) / ours.seconds:.1f}x | "
                          f"{'yes' if same_dfg(size) else 'no'} |")
     return lines + [""]
@@ -987,12 +1039,12 @@ def incremental_section(results: list[SizeResult]) -> list[str]:
             continue
         parts = " + ".join(f"{size.stage(name).seconds:.2f}" for name in NIGHT)
         rest = size.stage("conformance").seconds + size.stage("export").seconds
-        lines.append(f"| {human(size.target_events)} | {size.stage('night_ingest').details['loaded']:,} "
+        lines.append(f"| {size.label} | {size.stage('night_ingest').details['loaded']:,} "
                      f"({new_share(size):.2%}) | {size.stage('night_mine').details['remined']:,} / "
                      f"{size.stage('night_identities').details['persons']:,} | {parts} = {night.seconds:.2f} | "
                      f"{size.rebuild_seconds():.2f} | {size.night_ratio():.1%} | "
                      f"{(night.seconds + rest) / e2e.seconds:.1%} |")
-    skipped = [human(size.target_events) for size in results
+    skipped = [size.label for size in results
                if not any(stage.stage == "base" for stage in size.stages) and size.end_to_end()]
     if skipped:
         lines += ["", f"Not run at {', '.join(skipped)} in this run (`--nights`): there its base is a second full "
@@ -1019,7 +1071,7 @@ def replay_section(results: list[SizeResult]) -> list[str]:
             figures += f" / {largest['fitness']:.4f}, {largest['precision']:.4f}"
             if largest["journeys"] < size.counts.get("journeys", 0):
                 figures += f" (on {largest['journeys']:,} journeys)"
-            lines.append(f"| {human(size.target_events)} | {size.counts.get('journeys', 0):,} | "
+            lines.append(f"| {size.label} | {size.counts.get('journeys', 0):,} | "
                          f"{size.counts.get('variants', 0):,} | {ours.seconds:.2f}"
                          f"{'' if finished else ' (stopped at its budget)'} | {samples} | "
                          f"{replay_at_million(theirs)} | {figures} |")
@@ -1032,7 +1084,7 @@ def replay_section(results: list[SizeResult]) -> list[str]:
         every = [s for s in theirs.details["samples"] if s["journeys"] == size.counts.get("journeys")]
         if every:
             same = all(abs(every[0][key] - ours.details[key]) < 5e-5 for key in ("fitness", "precision"))
-            lines.append(f"At {human(size.target_events)}, where pm4py replayed every journey, the two routes give "
+            lines.append(f"At {size.label}, where pm4py replayed every journey, the two routes give "
                          + ("the same fitness and precision (to 4 decimals)." if same else "different figures."))
     return lines + [""]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from journey_mining import db, definition, identity, ingest, run, vocab
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
-from journey_samples import generate
+from journey_samples import SHAPES, generate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
                           choices=("mixed", "jsonl", "csv", "parquet"),
                           help="file format of the exports (default mixed: every input format, as the "
                                "bundled samples)")
+    generate.add_argument("--shape", default="default", choices=tuple(SHAPES),
+                          help="what the data looks like (default: the bundled samples' company, clickstream "
+                               "and CRM; many-variants: a web shop's clickstream only, about 9 events per person "
+                               "over 16 touchpoints, for benchmarks)")
     generate.set_defaults(run=_generate)
     return parser
 
@@ -195,8 +199,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    report = generate(Path(args.out), args.persons, seed=args.seed, file_format=args.file_format,
-                      progress=_progress)
+    report = generate(Path(args.out), args.persons, seed=args.seed, shape=args.shape,
+                      file_format=args.file_format, progress=_progress)
     print(report)
     return 0
 

@@ -1,11 +1,13 @@
 """Made-up event data for trying journey mining at any size, written as daily landing exports in the
-formats of SPEC section 1. It is not part of the library: only the command line
-(`journeys generate`) imports it, and it imports nothing of the library.
+formats of SPEC section 1. It is not part of the library: only the command line (`journeys generate`)
+imports it, and it imports nothing of the library.
 
-The default shape (company.py): a small SaaS company's clickstream and CRM, the purchase and
-service journeys of the bundled samples, about 12 events per person. Persons are walked vectorised
-with numpy, in chunks, so millions of persons stream through without the whole data set ever being
-in memory.
+Two shapes. `"default"` (company.py): a small SaaS company's clickstream and CRM, the purchase and
+service journeys of the bundled samples, about 12 events per person. `"many-variants"` (web_shop.py):
+a web shop's clickstream only, about 9 events per person over 16 touchpoints, walks random enough
+that 10 million events give about 700,000 distinct paths (benchmarks/many_variants.yaml mines it).
+Persons are walked vectorised with numpy, in chunks, so millions of persons stream through without
+the whole data set ever being in memory.
 
 Landing layout: the period is `days` days from `start`. The data arrives as `landing_days` daily
 exports, each named by the day it is delivered and holding the events of the day before; the first
@@ -13,7 +15,7 @@ one also holds everything earlier. With the defaults the period is 2026-08-01..2
 exports are dated 2026-10-01 (events up to 2026-09-30), 2026-10-02 and 2026-10-03:
 
     out/<export date>/clickstream/<file>
-    out/<export date>/crm/<file>
+    out/<export date>/crm/<file>          (the default shape only)
 
 Each export also repeats the events of the last two hours of the previous export exactly (its time
 window overlaps, as real exports do: duplicates on ingest), and about 2 % of the events of an

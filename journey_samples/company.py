@@ -386,7 +386,8 @@ def _advance(rng: np.random.Generator, state: np.ndarray, following: np.ndarray,
     return following_at, opens_session
 
 
-def _in_session(rng: np.random.Generator, at: np.ndarray) -> np.ndarray:
+def in_session(rng: np.random.Generator, at: np.ndarray) -> np.ndarray:
+    """The next page of the same web session: seconds to half an hour later (the web shop's too)."""
     return at + np.clip(rng.lognormal(math.log(45), 0.9, at.size), 3, 1800).astype(np.int64) * 1000
 
 
@@ -405,7 +406,8 @@ def _days_later(rng: np.random.Generator, at: np.ndarray, median_days: float) ->
     return at + (days * DAY_MS).astype(np.int64)
 
 
-def _next_web_session(rng: np.random.Generator, at: np.ndarray) -> np.ndarray:
+def next_web_session(rng: np.random.Generator, at: np.ndarray) -> np.ndarray:
+    """The start of a later web session, at a web hour of a day some days on (the web shop's too)."""
     return _next_slot(at, _days_later(rng, at, 1.5), time_of_day(rng, WEB_HOURS, at.size))
 
 
@@ -413,8 +415,8 @@ def _next_business_slot(rng: np.random.Generator, at: np.ndarray) -> np.ndarray:
     return _next_slot(at, _days_later(rng, at, 2.0), time_of_day(rng, CRM_HOURS, at.size), business_days=True)
 
 
-GAPS = {GAP_SESSION: _in_session, GAP_INSTANT: _instantly, GAP_HOURS: _hours_later,
-        GAP_NEW_SESSION: _next_web_session, GAP_BUSINESS_DAYS: _next_business_slot}
+GAPS = {GAP_SESSION: in_session, GAP_INSTANT: _instantly, GAP_HOURS: _hours_later,
+        GAP_NEW_SESSION: next_web_session, GAP_BUSINESS_DAYS: _next_business_slot}
 
 
 def _next_slot(now: np.ndarray, around: np.ndarray, time_of_day: np.ndarray, *,

@@ -12,12 +12,14 @@ import numpy as np
 
 from journey_samples.company import company_events
 from journey_samples.events import CLICKSTREAM, CRM, DAY_MS, HOUR_MS, Calendar, Events
+from journey_samples.web_shop import shop_events
 from journey_samples.writers import MIXED_STYLES, SINGLE_STYLES, FileReport, FileStyle, Sink, open_sink
 
 FILE_FORMATS = ("mixed", "jsonl", "csv", "parquet")
 # Each shape's events of one chunk of persons, by source: (seed, chunk, first person, persons, calendar)
 SHAPES: dict[str, Callable[[int, int, int, int, Calendar], dict[str, Events]]] = {
     "default": company_events,
+    "many-variants": shop_events,
 }
 # Persons walked at once: large enough for Parquet row groups of thousands of rows per event day,
 # small enough to stay near 600 MB of memory whatever the number of persons.
@@ -70,10 +72,12 @@ def generate(out: Path, persons: int, *, seed: int = 7, start: date = date(2026,
     generate(out: Path, persons: int, *, seed=7, start=date(2026, 8, 1), days=63, landing_days=3,
              shape="default", file_format="mixed", bad_rows=True, progress=None) -> GenerationReport
 
-    `shape` is one of SHAPES: "default" (the company's clickstream and CRM). `file_format` is "mixed" (every input format, the bundled samples), "parquet" (the scale path),
-    "jsonl" or "csv". `progress` receives one line per chunk of persons. Files are overwritten,
-    nothing is deleted: write into an empty folder. The events depend only on `seed`, `persons`,
-    `start`, `days` and `shape`, not on the format: the same seed in two formats gives the same events.
+    `shape` is one of SHAPES: "default" (the company's clickstream and CRM) or "many-variants" (a web
+    shop's clickstream only, for benchmarks). `file_format` is "mixed" (every input format, the bundled
+    samples), "parquet" (the scale path), "jsonl" or "csv". `progress` receives one line per chunk of
+    persons. Files are overwritten, nothing is deleted: write into an empty folder. The events depend
+    only on `seed`, `persons`, `start`, `days` and `shape`, not on the format: the same seed in two
+    formats gives the same events.
     """
     if persons < 1:
         raise ValueError(f"persons must be at least 1, not {persons}")

@@ -33,18 +33,24 @@ def test_the_benchmark_runs_every_stage_at_a_small_size(tmp_path):
     doc = tmp_path / "performance.md"
     doc.write_text("# Performance\n\n## Conformance at scale\n\nwritten by benchmarks/conformance.py\n")
     completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--events", "20000", "--work", str(tmp_path / "work"), "--doc", str(doc)],
+        [sys.executable, str(SCRIPT), "--events", "20000", "--shapes", "default,many-variants",
+         "--work", str(tmp_path / "work"), "--doc", str(doc)],
         capture_output=True, text=True, timeout=600)
 
     assert completed.returncode == 0, completed.stderr[-3000:]
     markdown = doc.read_text(encoding="utf-8")
+    # each shape of generated data has its section with every stage, mined with its own definition
+    for heading in ("## 20k events", "## 20k events, many-variants shape"):
+        rows = stage_rows(markdown, heading)
+        assert list(rows) == list(STAGES), heading
+        for stage, (seconds, rate, peak_mib, *_) in rows.items():
+            for figure in (seconds, rate, peak_mib):
+                assert float(figure.replace(",", "")) > 0, (heading, stage, figure)
+        # the pm4py comparison is of like with like: both sides found the same graph and variants
+        assert "same result: yes" in rows["DFG + variants, pm4py pandas"][-1]
+    assert "- Shape `many-variants`: definition `benchmarks/many_variants.yaml`" in markdown
+    assert "| 20k many-variants |" in markdown.split("## pm4py side by side", 1)[1].split("\n## ", 1)[0]
     rows = stage_rows(markdown, "## 20k events")
-    assert list(rows) == list(STAGES)
-    for stage, (seconds, rate, peak_mib, *_) in rows.items():
-        for figure in (seconds, rate, peak_mib):
-            assert float(figure.replace(",", "")) > 0, (stage, figure)
-    # the pm4py comparison is of like with like: both sides found the same graph and variants
-    assert "same result: yes" in rows["DFG + variants, pm4py pandas"][-1]
     assert "## Machine and settings" in markdown and "cores (`nproc`)" in markdown
     # a size that was not run is said to be not measured, never given a verdict
     assert "100M events in under 5 minutes, peak under 8 GiB: not measured" in markdown
@@ -66,8 +72,9 @@ def test_the_benchmark_runs_every_stage_at_a_small_size(tmp_path):
                    check=True, capture_output=True, timeout=60)
     assert merged.read_text(encoding="utf-8").count("\n- 20k: ") == 2
     # the landing data stays in the work folder for the next run; the database does not
-    assert (tmp_path / "work" / "landing-20000-s7" / "generated.json").is_file()
-    assert not (tmp_path / "work" / "run-20000").exists()
+    for landing in ("landing-20000-s7", "landing-many-variants-20000-s7"):
+        assert (tmp_path / "work" / landing / "generated.json").is_file()
+    assert not (tmp_path / "work" / "run-20000").exists() and not (tmp_path / "work" / "run-many-variants-20000").exists()
     # the section benchmarks/conformance.py writes is carried over
     assert markdown.endswith("\n\n## Conformance at scale\n\nwritten by benchmarks/conformance.py\n")
 

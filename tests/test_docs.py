@@ -98,7 +98,8 @@ def test_every_command_shown_parses(capsys):
 
 
 PLACEHOLDERS = {"ZONE": "UTC", "FILE": "x.duckdb", "DIR": "out", "DATE": "2026-01-01", "FRACTION": "0.05", "N": "50",
-                "PATH": "x.csv", "DEFINITION.yaml": "x.yaml", "SEED": "7", "FORMAT": "csv"}
+                "PATH": "x.csv", "DEFINITION.yaml": "x.yaml", "SEED": "7", "FORMAT": "csv",
+                "SHAPE": "many-variants"}
 
 
 def _fill(words: list[str]) -> list[str]:

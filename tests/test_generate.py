@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from journey_mining import cli, definition
 from journey_samples import BAD_ROW_KINDS, GenerationReport, generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -404,3 +405,83 @@ def test_the_generator_is_a_package_beside_the_library():
     importers = [module.name for module in (ROOT / "journey_mining").glob("*.py")
                  if "journey_samples" in imported(module)]
     assert importers == ["cli.py"]
+
+
+# --- The many-variants shape ----------------------------------------------------------------------
+
+MANY_VARIANTS = ROOT / "benchmarks" / "many_variants.yaml"
+
+
+@pytest.fixture(scope="module")
+def web_shop(tmp_path_factory) -> Path:
+    """2,000 persons of the many-variants shape, written by the command line (every input format)."""
+    landing = tmp_path_factory.mktemp("web_shop") / "landing"
+    assert cli.main(["generate", "--persons", "2000", "--out", str(landing), "--seed", "3",
+                     "--shape", "many-variants"]) == 0
+    return landing
+
+
+def touchpoint_path(records: list[dict], touchpoints: list[dict]) -> tuple[str, ...]:
+    """SPEC section 4's path of one device's records (already in time order): each record mapped to the
+    first touchpoint it matches, consecutive repeats merged."""
+    path: list[str] = []
+    for record in records:
+        name = next(tp["name"] for tp in touchpoints if matches(record, tp["match"]))
+        if not path or path[-1] != name:
+            path.append(name)
+    return tuple(path)
+
+
+def test_the_many_variants_shape_is_clickstream_only_at_about_nine_events_a_person(web_shop):
+    files = landing_files(web_shop)
+    assert files and {path.parent.name for path in files} == {"clickstream"}
+    assert {path.parts[-3] for path in files} == {"2026-10-01", "2026-10-02", "2026-10-03"}
+    events = {record["event_id"] for record in good_records(web_shop)}
+    assert 8 <= len(events) / 2000 <= 10
+    # hostile rows as in the default shape: every kind of unreadable or incomplete clickstream row, and
+    # event ids that come again (duplicates, overlaps of the exports)
+    rows = [row for path in files for row in read_file(path)[0]]
+    assert {kind_of(row, "clickstream") for row in rows} - {None} == {
+        "missing_timestamp", "unparseable_timestamp", "missing_event_id", "no_identity", "missing_event",
+        "non_utf8", "malformed", "far_future"}
+    ids = Counter(row.record["event_id"] for row in rows if row.record and not missing(row.record.get("event_id")))
+    assert max(ids.values()) > 1
+
+
+def test_the_many_variants_definition_maps_every_event_and_each_of_its_16_touchpoints_is_hit(web_shop):
+    journey = definition.load(MANY_VARIANTS)  # what `journeys mine` validates first
+    assert len(journey.touchpoints) == 16 and 4 <= len({tp.stage for tp in journey.touchpoints}) <= 5
+    touchpoints = [tp for stage in yaml.safe_load(MANY_VARIANTS.read_text())["stages"] for tp in stage["touchpoints"]]
+    records = [dict(record, source="clickstream") for record in good_records(web_shop)]
+    hits = Counter(next((tp["name"] for tp in touchpoints if matches(record, tp["match"])), None)
+                   for record in records)
+    assert None not in hits  # no event is left unmapped
+    assert set(hits) == {tp["name"] for tp in touchpoints}
+
+
+def test_the_many_variants_paths_are_mostly_distinct(web_shop):
+    """Paths per device, cut after the goal: far more varied than the default shape's (most occur once)."""
+    touchpoints = [tp for stage in yaml.safe_load(MANY_VARIANTS.read_text())["stages"] for tp in stage["touchpoints"]]
+    by_device: dict[str, list[dict]] = {}
+    for record in good_records(web_shop):
+        by_device.setdefault(record["anonymous_id"], []).append(dict(record, source="clickstream"))
+    paths = []
+    for records in by_device.values():
+        records.sort(key=lambda record: (moment(record["timestamp"]), record["event_id"]))
+        path = touchpoint_path(records, touchpoints)
+        while "Order" in path:  # the goal ends a journey
+            cut = path.index("Order") + 1
+            paths.append(path[:cut])
+            path = path[cut:]
+        paths += [path] if path else []
+    assert len(set(paths)) > 0.6 * len(paths)
+    assert sum(len(path) for path in paths) / len(paths) > 5
+
+
+def test_the_many_variants_shape_is_deterministic_by_seed(tmp_path):
+    first, again, other = (generate(tmp_path / name, 300, seed=seed, shape="many-variants", file_format="parquet")
+                           for name, seed in (("first", 4), ("again", 4), ("other", 5)))
+    assert {f.path: (tmp_path / "first" / f.path).read_bytes() for f in first.files} == {
+        f.path: (tmp_path / "again" / f.path).read_bytes() for f in again.files}
+    assert {f.path: (tmp_path / "first" / f.path).read_bytes() for f in first.files} != {
+        f.path: (tmp_path / "other" / f.path).read_bytes() for f in other.files}

@@ -248,9 +248,11 @@ def write_report_from(figures: list[Path], doc: Path) -> int:
             stages = [StageResult(**stage) for stage in size.pop("stages")]
             results.append(SizeResult(stages=stages, **size))
         kept["label"] = ", ".join(dict.fromkeys(human(size["target_events"]) for size in kept["sizes"]))
+    settings = {**runs[0]["settings"], "shapes": {}}  # each shape's definition and rate, from the runs that had it
+    for kept in runs:
+        settings["shapes"].update(shapes_of(kept["settings"]))
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(report(results, runs[0]["machine"], runs[0]["settings"], runs) + kept_section(doc),
-                   encoding="utf-8")
+    doc.write_text(report(results, runs[0]["machine"], settings, runs) + kept_section(doc), encoding="utf-8")
     say(f"wrote {doc} from {', '.join(str(path) for path in figures)}")
     return 0
 
@@ -1004,14 +1006,17 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
     return "\n".join(out) + "\n"
 
 
+def shapes_of(settings: dict) -> dict[str, dict]:
+    """Per shape of a run: its definition and the generator's rate (runs before the shapes: the default's)."""
+    return settings.get("shapes") or {"default": {"definition": settings["definition"],
+                                                  "events_per_person": settings["events_per_person"]}}
+
+
 def shape_lines(settings: dict) -> list[str]:
-    """Per shape: its definition and the generator's rate (runs before the shapes: the default's alone)."""
-    shapes = settings.get("shapes") or {"default": {"definition": settings["definition"],
-                                                    "events_per_person": settings["events_per_person"]}}
     return [f"- {'Default shape' if shape == 'default' else f'Shape `{shape}`'}: definition `{kept['definition']}`; "
             f"generator seed {settings['seed']}, {kept['events_per_person']:.2f} landing rows per person (measured "
             f"on {PROBE_PERSONS:,} persons), so sizes in events are turned into persons with that rate"
-            for shape, kept in shapes.items()]
+            for shape, kept in shapes_of(settings).items()]
 
 
 def comparison_section(results: list[SizeResult]) -> list[str]:

@@ -30,6 +30,7 @@ and each is the previous step's or the next; the net then holds one token, in it
 and enables that stage's touchpoints and the next stage's. precision = 1 - escaping / enabled.
 """
 
+import json
 import os
 import sys
 import time
@@ -38,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from journey_mining import sql
+from journey_mining import child_process, sql
+from journey_mining.child_process import DOT_TIMEOUT_S
 from journey_mining.definition import Definition
 
 FITNESS_BUDGET_S = 120.0
@@ -202,8 +204,6 @@ def write_discovered_model(edges: list[tuple[str, str, int]], folder: Path) -> l
     """Inductive miner on the directly-follows graph ((start)/(end) edges give start and end
     touchpoints), written as PNML and BPMN beside the CSV files."""
     import pm4py
-    from pm4py.objects.bpmn.layout import layouter
-    from pm4py.objects.bpmn.obj import BPMN
     from pm4py.objects.dfg.obj import DFG
 
     graph = {(s, t): n for s, t, n in edges if s != "(start)" and t != "(end)"}
@@ -211,18 +211,59 @@ def write_discovered_model(edges: list[tuple[str, str, int]], folder: Path) -> l
     ends = {s: n for s, t, n in edges if t == "(end)"}
     if not starts:
         return []
-    net, initial, final = pm4py.discover_petri_net_inductive(DFG(graph, starts, ends))
+    # multi_processing off even when PM4PY_ENABLE_MULTIPROCESSING_DEFAULT says otherwise: pm4py's pool would be
+    # children with no time budget that can outlive the run
+    net, initial, final = pm4py.discover_petri_net_inductive(DFG(graph, starts, ends), multi_processing=False)
     pnml, bpmn = folder / "discovered_model.pnml", folder / "discovered_model.bpmn"
     pm4py.write_pnml(net, initial, final, str(pnml))
     model = pm4py.convert_to_bpmn(net, initial, final)
-    # pm4py lays the diagram out with Graphviz, writing task names into DOT unescaped: `<b>Blog</b>`
-    # reads as a broken HTML label, a name ending in `\` ends no string. Lay it out with stand-ins of
-    # the same length (the boxes' widths follow them), then write the real names.
-    tasks = [(node, node.get_name()) for node in model.get_nodes() if isinstance(node, BPMN.Task)]
-    for task, name in tasks:
-        task.set_name("x" * len(name))
-    layouter.apply(model)
-    for task, name in tasks:
-        task.set_name(name)
+    _lay_out(model)
     pm4py.write_bpmn(model, str(bpmn), auto_layout=False)
     return [pnml, bpmn]
+
+
+def _lay_out(model) -> None:
+    """The BPMN diagram: every node's box and every flow's waypoints, as Graphviz's dot lays the model out
+    left to right, within a time budget (pm4py's own layouter runs dot with none). Nodes have the sizes BPMN
+    editors (bpmn.io) draw: a task 100 by 80, an event 36 across, a gateway 50; dot ends each flow on the
+    shape drawn there (a rectangle, a circle, a diamond). The names stay out of the DOT text, so none can
+    break it."""
+    from pm4py.objects.bpmn.obj import BPMN
+    from pm4py.objects.bpmn.util.sorting import get_sorted_nodes_edges
+
+    nodes, _ = get_sorted_nodes_edges(model)  # an order that depends on the model, not on the run
+    shapes = [("box", 100, 80) if isinstance(node, BPMN.Task) else ("circle", 36, 36)
+              if isinstance(node, BPMN.Event) else ("diamond", 50, 50) for node in nodes]
+    number = {node: n for n, node in enumerate(nodes)}
+    flows = {}  # (source, target) numbers -> their flows
+    for flow in model.get_flows():
+        flows.setdefault((number[flow.get_source()], number[flow.get_target()]), []).append(flow)
+    graph = json.loads(child_process.dot("\n".join([
+        'digraph { rankdir=LR; splines=polyline; node [fixedsize=true, label=""]; edge [arrowhead=none];',
+        *(f"n{n} [shape={shape}, width={width / 72}, height={height / 72}];"  # inches
+          for n, (shape, width, height) in enumerate(shapes)),
+        *(f"n{source} -> n{target};" for (source, target), pair in sorted(flows.items()) for _ in pair),
+        "}"]), "json", "lay out the discovered process model", DOT_TIMEOUT_S))
+    # dot's points are 1/72 inch from the bottom left, BPMN's pixels from the top left: the same unit
+    top = float(graph["bb"].split(",")[3])
+    numbers = [int(placed["name"][1:]) for placed in graph["objects"]]  # by dot's index of the node
+    layout = model.get_layout()
+    for n, placed in zip(numbers, graph["objects"]):
+        (_, width, height), (x, y) = shapes[n], _point(placed["pos"])
+        box = layout.get(nodes[n])
+        box.set_x(round(x - width / 2, 2))
+        box.set_y(round(top - y - height / 2, 2))
+        box.set_width(width)
+        box.set_height(height)
+    for edge in graph["edges"]:
+        flow = layout.get(flows[numbers[edge["tail"]], numbers[edge["head"]]].pop())
+        flow.del_waypoints()
+        # a polyline is straight Bézier segments: every third point is a corner
+        for x, y in map(_point, edge["pos"].split()[::3]):
+            flow.add_waypoint((x, round(top - y, 2)))
+
+
+def _point(text: str) -> tuple[float, float]:
+    """A point of dot's output: "x,y"."""
+    x, y = text.split(",")
+    return float(x), float(y)

@@ -15,17 +15,15 @@ exact value in `data-value` (and the CSV row it comes from), so a browser test c
 import html
 import json
 import math
-import shutil
-import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from journey_mining import sql
+from journey_mining import child_process, sql
+from journey_mining.child_process import DOT_TIMEOUT_S
 from journey_mining.definition import Definition
-from journey_mining.errors import JourneyError
 
 # The map's own nodes; a definition may not name a touchpoint so.
 START, END, OTHER = "(start)", "(end)", "other"
@@ -37,7 +35,6 @@ TOP_VARIANTS = 20
 TOP_NOT_TAKEN = 100  # assumed transitions nobody took: the rest are in deviations.csv
 KIND_COLOURS = {"expected": "#7b8794", "skip": "#e08214", "backward": "#8e44ad", "entry": "#2c7fb8",
                 "other": "#b0b7bf"}
-DOT_TIMEOUT_S = 300
 NUMBER = ' class="number"'
 
 
@@ -181,19 +178,8 @@ def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[st
 
 def _layout(dot_text: str) -> str:
     """The SVG Graphviz lays the graph out as, without its XML prologue (it goes inline)."""
-    dot = shutil.which("dot")
-    if dot is None:
-        raise JourneyError("Graphviz's dot is needed to lay out the journey map: install graphviz "
-                           "(make setup does)")
-    try:  # on the time limit the child is killed (SIGKILL) and waited for: it never outlives the run
-        result = subprocess.run([dot, "-Tsvg"], input=dot_text, capture_output=True, text=True,
-                                timeout=DOT_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise JourneyError(f"Graphviz took longer than {DOT_TIMEOUT_S:g} s to lay out the journey map; "
-                           "it was stopped") from None
-    if result.returncode != 0:
-        raise JourneyError(f"Graphviz could not lay out the journey map: {result.stderr.strip().splitlines()[0]}")
-    return result.stdout[result.stdout.index("<svg"):]
+    svg = child_process.dot(dot_text, "svg", "lay out the journey map", DOT_TIMEOUT_S)
+    return svg[svg.index("<svg"):]
 
 
 def _label(*lines: str) -> str:

@@ -2,6 +2,8 @@
 replay fitness and ETC precision on every raw trace, for random assumed journeys and random journeys
 through them; hand-worked cases; the time budget; the discovered model."""
 
+import itertools
+import math
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -168,3 +170,62 @@ def test_the_discovered_model_is_written_as_pnml_and_bpmn_and_reads_back(tmp_pat
     net, _, _ = pm4py.read_pnml(str(written[0]))
     assert {t.label for t in net.transitions if t.label} == {"Ad", "Pricing", "Order"}
     assert "Pricing" in written[1].read_text()
+
+
+def test_the_discovered_models_diagram_places_every_node_left_to_right_and_ends_every_flow_on_its_shapes(tmp_path):
+    """Nodes the sizes BPMN editors draw (task 100 x 80, event 36, gateway 50), none overlapping, the start
+    event leftmost, the end event rightmost, the first touchpoint before the others; every flow from its
+    source's drawn shape (a rectangle, a circle, a diamond) to its target's, within 1 px; pm4py reads the
+    boxes back (its reader drops the waypoints, so they are read here)."""
+    import xml.etree.ElementTree as ET
+
+    import pm4py
+
+    # Ad, then Pricing repeatable, then Order, or the end after Ad: a back flow and a skip
+    edges = [("(start)", "Ad", 5), ("Ad", "Pricing", 4), ("Pricing", "Pricing", 1), ("Pricing", "Order", 3),
+             ("Ad", "(end)", 1), ("Order", "(end)", 3)]
+    _, bpmn = process_model.write_discovered_model(edges, tmp_path)
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+          "omgdc": "http://www.omg.org/spec/DD/20100524/DC", "omgdi": "http://www.omg.org/spec/DD/20100524/DI"}
+    root = ET.parse(bpmn).getroot()
+    (process,) = root.findall("bpmn:process", ns)
+    kinds = {element.get("id"): element.tag.split("}")[1] for element in process
+             if not element.tag.endswith("sequenceFlow")}
+    boxes = {shape.get("bpmnElement"): tuple(float(shape.find("omgdc:Bounds", ns).get(key))
+                                              for key in ("x", "y", "width", "height"))
+             for shape in root.findall("bpmndi:BPMNDiagram/bpmndi:BPMNPlane/bpmndi:BPMNShape", ns)}
+    assert boxes.keys() == kinds.keys()
+    size = {"task": (100, 80), "startEvent": (36, 36), "endEvent": (36, 36)}
+    assert all(boxes[node][2:] == size.get(kind, (50, 50)) for node, kind in kinds.items())
+    assert all(x >= 0 and y >= 0 for x, y, _, _ in boxes.values())
+    for first, second in itertools.combinations(boxes.values(), 2):
+        assert (first[0] + first[2] <= second[0] or second[0] + second[2] <= first[0]
+                or first[1] + first[3] <= second[1] or second[1] + second[3] <= first[1])
+    (start,), (end,) = ([node for node, kind in kinds.items() if kind == event]
+                        for event in ("startEvent", "endEvent"))
+    assert all(boxes[start][0] < boxes[node][0] < boxes[end][0] for node in kinds if node not in (start, end))
+    names = {element.get("name"): element.get("id") for element in process.findall("bpmn:task", ns)}
+    assert boxes[names["Ad"]][0] < min(boxes[names["Pricing"]][0], boxes[names["Order"]][0])
+
+    def on_shape(node, point) -> bool:
+        x, y, width, height = boxes[node]
+        dx, dy = abs(point[0] - x - width / 2), abs(point[1] - y - height / 2)
+        if kinds[node] == "task":  # on the rectangle's edge
+            return min(abs(dx - width / 2), abs(dy - height / 2)) <= 1 and max(dx - width / 2, dy - height / 2) <= 1
+        if kinds[node].endswith("Event"):  # a circle
+            return abs(math.hypot(dx, dy) - width / 2) <= 1
+        return abs(dx + dy - width / 2) <= 1  # a diamond
+
+    flows = {flow.get("id"): (flow.get("sourceRef"), flow.get("targetRef"))
+             for flow in process.findall("bpmn:sequenceFlow", ns)}
+    routes = {edge.get("bpmnElement"): [(float(point.get("x")), float(point.get("y")))
+                                        for point in edge.findall("omgdi:waypoint", ns)]
+              for edge in root.findall("bpmndi:BPMNDiagram/bpmndi:BPMNPlane/bpmndi:BPMNEdge", ns)}
+    assert routes.keys() == flows.keys()
+    for flow, (source, target) in flows.items():
+        assert len(routes[flow]) >= 2 and on_shape(source, routes[flow][0]) and on_shape(target, routes[flow][-1])
+
+    read_back = pm4py.read_bpmn(str(bpmn))
+    layout = read_back.get_layout()
+    assert {node.get_id(): (layout.get(node).get_x(), layout.get(node).get_y(), layout.get(node).get_width(),
+                            layout.get(node).get_height()) for node in read_back.get_nodes()} == boxes

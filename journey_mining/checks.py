@@ -210,7 +210,7 @@ def first_rows(con: duckdb.DuckDBPyConnection, definition: str, table: str,
     if table not in CSV_TABLES:
         raise ValueError(f"{table!r} is not an exported table ({', '.join(CSV_TABLES)})")
     # A relation, so DuckDB reads only the first rows of a large table; the statement is a fixed file.
-    relation = con.sql(sql.statement("export_" + table), params={"definition": definition})
+    relation = sql.relation(con, "export_" + table, {"definition": definition})
     shown = [index for index, column in enumerate(relation.columns) if column != "definition"]
     return Preview(tuple(relation.columns[index] for index in shown),
                    tuple(tuple(row[index] for index in shown) for row in relation.limit(limit).fetchall()))

@@ -2,6 +2,7 @@
 -- every edge of transitions ((start) and (end) included), then every assumed transition nobody took
 -- (deviations of kind not_taken). An edge is assumed when it joins two different touchpoints and its
 -- kind is expected: the rule int_journey_transitions applies and deviations lists as not_taken.
+-- parameters: definition
 with all_journeys as (
     select count(*) as journeys from journeys where definition = $definition
 ),

@@ -1,5 +1,6 @@
 -- The pain points of the journey map: one row per touchpoint at which at least one journey that did
 -- not convert ended (its last step), most such exits first, ties by touchpoint name; the first $top.
+-- parameters: definition, top
 with lost_journeys as (
     select count(*) filter (where not converted) as journeys from journeys where definition = $definition
 ),

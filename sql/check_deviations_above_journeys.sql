@@ -1,4 +1,5 @@
 -- One row per deviation of the definition said to be taken by more journeys than the definition has.
+-- parameters: definition
 with mined as (
     select count(*) as journeys
     from journeys

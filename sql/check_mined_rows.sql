@@ -1,4 +1,5 @@
 -- One row per table mining writes for a definition (its assets): the definition's rows in it.
+-- parameters: definition
 with final as (
     select 'journeys' as mined_table, count(*) as row_count from journeys where definition = $definition
     union all

@@ -1,5 +1,6 @@
 -- One row per funnel step of the definition with more persons than the step before it: a person
 -- counted at a step reached every step before it, so a funnel never widens.
+-- parameters: definition
 with steps as (
     select funnel, step, step_name, persons
     from funnels

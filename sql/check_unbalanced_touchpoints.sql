@@ -1,6 +1,7 @@
 -- One row per touchpoint of the definition whose steps in (transitions with it as target) differ from
 -- its steps out (transitions with it as source). Every path starts at (start) and ends at (end), so
 -- into every touchpoint as many steps lead as leave it; (start) and (end) themselves are not touchpoints.
+-- parameters: definition
 with edges as (
     select source, target, transitions
     from transitions

@@ -1,5 +1,6 @@
 -- One row (or none) for the definition: its journeys dropped, summed over the stages, when that sum
 -- is not its journeys that did not convert. Each such journey drops at exactly one stage, its highest.
+-- parameters: definition
 with dropped as (
     select coalesce(sum(journeys_dropped), 0) as journeys_dropped
     from stage_kpis

@@ -1,5 +1,6 @@
 -- Replaces the definition's row of conformance: journeys without deviation, and the model-based
 -- figures computed by pm4py ($fitness, $precision; null when skipped, $model_note says why).
+-- parameters: definition, fitness, precision, model_note
 insert into conformance
 with counted as (
     select count(*) as journeys, count(*) filter (where conforms) as conforming_journeys

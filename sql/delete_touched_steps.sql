@@ -1,4 +1,5 @@
 -- Removes the path steps of the touched persons' journeys (run before their journeys are removed).
+-- parameters: definition
 delete from path_steps
 where definition = $definition
   and journey_id in (

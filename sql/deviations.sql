@@ -1,6 +1,7 @@
 -- Replaces the definition's rows of deviations: one row per (source, target, kind) of kind skip,
 -- backward or entry that journeys took, and one of kind not_taken (0 journeys) per assumed
 -- transition between two different touchpoints that no journey took.
+-- parameters: definition
 insert into deviations
 with all_journeys as (
     select count(*) as journeys from journeys where definition = $definition

@@ -1,4 +1,5 @@
 -- variants.csv: one row per variant, by rank.
+-- parameters: definition
 select definition, rank, path, journeys, share, converted, conversion_rate, conforms
 from variants
 where definition = $definition

@@ -2,6 +2,7 @@
 -- touchpoint, with its stage and time), the first step of a journey opening the journey's <trace>
 -- (named by its journey id), the last one closing it. Per step rather than one aggregate per trace,
 -- so that DuckDB's sort can spill: at 10 million journeys the traces' text does not fit in memory.
+-- parameters: definition
 with steps as (
     select journey_id, step, touchpoint, stage, step_at
     from path_steps

@@ -1,5 +1,6 @@
 -- Replaces the definition's rows of feelings: per stage and per touchpoint, zeros included, the mean
 -- of its events' scores on one scale from -1 to 1 (journey_touchpoints put them on that scale).
+-- parameters: definition
 insert into feelings
 with scored as (
     select t.stage_index, t.touchpoint_index, j.scored_events, j.score_sum

@@ -1,5 +1,6 @@
 -- Replaces the definition's rows of funnels: one row per funnel step, over persons: how many got at
 -- least that far, the conversion rates, and the seconds from the previous step.
+-- parameters: definition
 insert into funnels
 with progress as (
     select funnel, person_id, step_times from funnel_persons where definition = $definition

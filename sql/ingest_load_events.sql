@@ -1,5 +1,6 @@
 -- Appends to events every row of the current run that is not set aside: the first row of each new
--- (source, event_id) key. Parameters: $source, $tz, $far_future_after.
+-- (source, event_id) key.
+-- parameters: source, tz, far_future_after
 insert into events
 with loaded as (
     select t.*

@@ -4,6 +4,8 @@
 -- (a hash bucket of $passes), in whose order the rows are stored when there are several ({{order}}),
 -- so that each pass reads only its own row groups.
 -- {{scope}} and {{touchpoint}} are predicates built from the validated definition, values bound.
+-- parameters: since, until, everyone, passes
+-- fragments: scope, touchpoint, order
 create or replace temp table classified_events as
 with period as (
     select *

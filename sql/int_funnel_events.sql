@@ -2,6 +2,7 @@
 -- the event's touchpoint has (last first) and its place in the funnel's reading order: timestamp,
 -- then the lowest step number of its touchpoint (touchpoints in no step last), then event_id, then
 -- source (clickstream before crm), so that two events of one id and time keep one order.
+-- parameters: mining_pass
 create or replace temp table funnel_events as
 with mapped as (
     select person_id, event_id, source, epoch_us(occurred_at) as t, touchpoint_index

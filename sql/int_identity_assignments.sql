@@ -2,6 +2,7 @@
 -- keyed hash of its first identifier (stable across builds while its identifiers stay together); its
 -- person is that same hash, or, in a component with more identifiers than $max_ids (shared devices,
 -- bots), the identifier's own.
+-- parameters: max_ids
 create or replace temp table identity_assignments as
 with labelled as (
     select n.node, n.kind_rank, n.id_kind, n.id_value, l.label

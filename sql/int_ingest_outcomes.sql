@@ -1,7 +1,8 @@
 -- One row per repeat of the current ingest run (see int_ingest_repeats), run after the load, with its
 -- outcome: 'duplicate' (same content as the first row of its key) or 'conflict' (different content;
 -- quarantined, the first row stays). The first row of every key, from an earlier run or this one, is
--- in events by now. Every other accepted row was loaded. Parameters: $source, $tz, $far_future_after.
+-- in events by now. Every other accepted row was loaded.
+-- parameters: source, tz, far_future_after
 create or replace temp table ingest_outcomes as
 with repeats as (
     select t.*

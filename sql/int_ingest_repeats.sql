@@ -1,10 +1,11 @@
 -- One row per accepted row (no reject reason) of the current ingest run whose (source, event_id) key
 -- was seen before: in the database, or at an earlier position (file, then line) in this run. Every
--- other accepted row is the first of its key and is loaded. Parameter: $source.
+-- other accepted row is the first of its key and is loaded.
 --
 -- Every row of a repeated key shares its event id's hash with the key's other rows, so only rows
 -- whose hash repeats (in the run or in the database) are candidates; their event ids are read again
 -- and the rule is applied exactly to them. A hash collision only adds a candidate.
+-- parameters: source
 create or replace temp table ingest_repeats as
 with accepted as not materialized (
     select file_id, line, event_hash from ingest_rows where reason is null

@@ -1,4 +1,5 @@
 -- One row per quarantine reason of one staged file ($file_id), most frequent first.
+-- parameters: file_id
 with rejected as (
     select reason from ingest_rows where file_id = $file_id and reason is not null
     union all

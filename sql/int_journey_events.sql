@@ -3,6 +3,7 @@
 -- events share an id and a time), cut after a gap longer than $inactivity_s and, with $end_on_goal,
 -- after a goal event. Also whether the event starts a path step ($collapse_repeats merges
 -- consecutive repeats).
+-- parameters: mining_pass, inactivity_s, end_on_goal, collapse_repeats
 create or replace temp table journey_events as
 with mapped as (
     select c.person_id, c.event_id, c.source, c.occurred_at, c.score, c.score_kind, c.touchpoint_index, t.goal

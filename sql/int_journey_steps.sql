@@ -1,4 +1,5 @@
 -- One row per step of a journey's path: its touchpoint, number (from 1) and time (its first event's).
+-- parameters: definition
 create or replace temp table journey_steps as
 with step_starts as (
     select

@@ -1,5 +1,6 @@
 -- Every path step of the definition's journeys (all persons, mined in this run or before), in the
 -- shape the journey tables are computed from: the tables of SPEC section 5 are summed from these.
+-- parameters: definition
 create or replace temp table journey_steps as
 select
     p.journey_id,

@@ -1,6 +1,7 @@
 -- The persons an incremental run mines again: those with events loaded after file $last_file_id,
 -- and, for every identifier that moved to another person (or appeared, or vanished) since the
 -- definition's latest run, both its former and its current person.
+-- parameters: last_file_id, definition
 create or replace temp table touched_persons as
 with new_events as (
     select distinct person_id from person_events where file_id > $last_file_id

@@ -4,8 +4,9 @@
 -- the model-based figures count the distinct path prefixes from that order.
 -- A path's first $width steps are packed into one number, $bits bits a step from the highest
 -- (zeros after the path's end), and only its later steps go into a list: grouping and ordering
--- 1.5M journeys by a number is several times faster than by a list of every step.
--- params: definition, touchpoints, bits, width ($width * $bits <= 64; every number below 2^$bits)
+-- 1.5M journeys by a number is several times faster than by a list of every step ($width * $bits <= 64;
+-- every number below 2^$bits).
+-- parameters: definition, touchpoints, bits, width
 with steps as (
     select journey_id, step, list_position($touchpoints, touchpoint) as touchpoint
     from path_steps

@@ -1,6 +1,7 @@
 -- Adds the mined persons' rows of journey_touchpoints: per journey and touchpoint, its mapped events
 -- and their scores put on one scale from -1 to 1 by score_kind (SPEC section 5, mean_score); a score
 -- outside its kind's range, or of a kind not known, is left out.
+-- parameters: definition
 insert into journey_touchpoints
 with scored as (
     select

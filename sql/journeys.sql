@@ -1,4 +1,5 @@
 -- Replaces the definition's rows of journeys: one row per journey.
+-- parameters: definition
 insert into journeys
 with events as (
     select person_id, journey_number, min(occurred_at) as start_at, max(occurred_at) as end_at

@@ -1,5 +1,6 @@
 -- Adds the rows of mined_persons of the persons of mining pass $mining_pass: how each person's events
 -- of the period fared.
+-- parameters: definition, mining_pass
 insert into mined_persons
 select
     $definition as definition,

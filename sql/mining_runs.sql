@@ -1,4 +1,5 @@
 -- Replaces the definition's row of mining_runs with the counts of the run in progress.
+-- parameters: definition, since, until
 insert into mining_runs
 with events as (
     select

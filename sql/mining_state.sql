@@ -1,4 +1,5 @@
 -- Replaces the definition's row of mining_state after a run, and its snapshot of identities.
+-- parameters: definition, definition_sha256, since, until, remined_persons, mined_by
 insert into mining_state by name
 select
     $definition as definition,

@@ -1,4 +1,5 @@
 -- Replaces the definition's rows of path_steps: one row per step of each journey's path.
+-- parameters: definition
 insert into path_steps
 select $definition as definition, s.journey_id, s.step, s.touchpoint, t.stage, s.step_at
 from journey_steps as s

@@ -1,6 +1,7 @@
 -- For the journey map's rare-edge control: the definition's journeys counted by how many journeys
 -- took the rarest edge of their path ((start) and (end) edges included). A map showing only edges
 -- taken by at least N journeys shows the whole path of the journeys counted at N or more.
+-- parameters: definition
 with steps as (
     select
         journey_id,

@@ -1,4 +1,5 @@
 -- Replaces the definition's rows of stage_kpis: one row per stage of the definition, zeros included.
+-- parameters: definition
 insert into stage_kpis
 with journey_facts as (
     select journey_id, bool_or(goal) as converted, max(stage_index) as highest_stage, min(step_at) as first_step_at

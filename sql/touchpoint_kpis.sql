@@ -1,5 +1,6 @@
 -- Replaces the definition's rows of touchpoint_kpis: one row per touchpoint, zeros included.
 -- mean_score is the touchpoint's row of feelings (written just before).
+-- parameters: definition
 insert into touchpoint_kpis
 with per_event as (
     select t.touchpoint_index, sum(j.events) as events

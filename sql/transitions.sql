@@ -1,4 +1,5 @@
 -- Replaces the definition's rows of transitions: one row per edge of the directly-follows graph.
+-- parameters: definition
 insert into transitions
 with edges as (
     select

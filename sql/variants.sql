@@ -1,5 +1,6 @@
 -- Replaces the definition's rows of variants: one row per distinct path, ranked by journeys, then
 -- by path text in code-point order.
+-- parameters: definition
 insert into variants
 with per_path as (
     select

@@ -2,8 +2,10 @@
 -- journey definition's `match` can name. kind: event | url | object | action | channel |
 -- property_key | score_kind. parent: the event of a URL group, the object of an action, else null.
 -- A URL group is the glob `/<first segment>/*` for a path with more segments, else the path itself.
--- params: source (clickstream, crm or null for both). {{url_path}}: the path part of page_url, as
--- touchpoint matching reads it.
+-- $source: clickstream, crm or null for both. {{url_path}}: the path part of page_url, as touchpoint
+-- matching reads it.
+-- parameters: source
+-- fragments: url_path
 with events_in as (
     select event, {{url_path}} as url_path, object, action, channel, properties
     from events

@@ -1,36 +1,45 @@
 """The one loader for SQL: statements live in `sql/` as files, values are always bound parameters.
 
-A statement is named by its path below `sql/` without `.sql` ("journeys/journeys"). Each file holds one
-statement and starts with a header comment that says what it makes (the grain) and declares what it
-needs, in lines of their own:
+A statement is named by its path below `sql/` without `.sql`: "journeys/journeys" is
+sql/journeys/journeys.sql. Each file holds one statement and opens with a header comment that says what
+it makes (the grain) and declares what it takes, each declaration a line of its own:
 
-    -- parameters: definition, mining_pass     the `$name`s the statement binds (no line: none)
-    -- fragments: scope, touchpoint            the `{{marker}}`s `run_template` fills (no line: none)
+    -- parameters: definition, mining_pass     the `$name`s it binds (no line: none)
+    -- fragments: scope, touchpoint            the `{{marker}}`s run_template fills (no line: none)
 
-When a file is first read, the declarations must equal the `$name`s and `{{marker}}`s of its body
-(comments and string literals such as '$.score_kind' aside); at every call, the values given must be
-exactly the declared ones. Either mismatch is an error naming the file and the names, so a reader
-learns from the file alone what it needs, and a caller can neither forget a value nor pass one the
-statement ignores.
+When a file is first read (`load`), the declarations must equal the `$name`s and `{{marker}}`s of its
+body, comments, quoted names and string literals such as '$.score_kind' aside. At every call the values
+given must be exactly the declared ones (a fragment's own `$name`s count as declared). Either mismatch
+raises an error naming the file and the names ("sql/journeys/journeys.sql: missing parameter
+$definition; unexpected $since"), so the file alone tells what it takes, and no caller forgets a value
+or passes one the statement ignores.
 
-The layout of `sql/` (tests/test_sql_layout.py checks it):
+The layout (tests/test_sql_layout.py checks it):
 
-    sql/<folder>/                one folder per entity: ingest, privacy, identity, journeys, funnels,
-                                 conformance, exports, checks
-        order.txt                the folder's steps in run order, under `[phase]` headings
-        <table>.sql              fills the entity's table <table> (insert into <table> …)
-        tables/<table>.sql       creates it (create table if not exists <table> …)
-        scratch/<name>.sql       a work table, view or variable of one run (create or replace temp …)
-        macros/<macro>.sql       create or replace temp macro <macro>
-        <what it does>.sql       a statement that makes nothing: a delete, or a query Python reads
+    sql/<folder>/            a folder per thing built: ingest, privacy, identity, journeys, funnels,
+                             conformance, exports, checks
+        order.txt            the folder's steps in run order, under [phase] headings
+        <table>.sql          fills the folder's table <table> (insert into <table> …)
+        tables/<table>.sql   creates it (create table if not exists <table> …)
+        scratch/<name>.sql   makes (or fills) a work table, view or variable of one run
+        macros/<macro>.sql   create or replace temp macro <macro>
+        <what it does>.sql   makes nothing: a delete, or a query whose rows Python reads
 
-`order.txt` lists statement names relative to its folder, one a line (`#` starts a comment), under
-headings `[phase]` for the parts of a run the Python starts separately (the tables, once per mining
-pass, over everyone, an incremental branch …). `steps(folder, phase)` reads them and
-`run_steps(con, folder, values, phase)` runs them in order, giving each step exactly the values it
-declares, picked from one dict: a value a step needs and the dict lacks is an error, and so is a value
-no step of the phase declares. Python keeps the control flow only: which phase, how often, in which
-transaction.
+order.txt names statements relative to its folder, one a line, `#` starting a comment; a heading
+`[phase]` starts each part of a run that Python starts on its own (the tables, once per mining pass,
+over everyone, an incremental branch …), and a folder with no headings is one list.
+
+    run(con, name, params)                    execute; its rows
+    arrow / relation / batches(con, name, …)  a query's rows as Arrow, a lazy relation, a batch stream
+    run_template(con, name, fragments, …)     with {{markers}} replaced (structure only, never values)
+    steps(folder, phase)                      the statement names of a phase, in order
+    tables(folder, phase)                     what they fill: the last part of each name
+    run_steps(con, folder, values, phase)     run a phase's steps in order, each with exactly the values
+                                              it declares picked from `values`; a value a step needs
+                                              that `values` lacks is an error, and so is one no step
+                                              of the phase declares
+
+Python keeps the control flow only: which phase runs, how often, in which transaction.
 """
 
 import re
@@ -183,9 +192,10 @@ def run_steps(con: duckdb.DuckDBPyConnection, folder: str, values: dict, phase: 
             run(con, step.name, {key: values[key] for key in step.parameters})
 
 
-def table(name: str) -> str:
-    """The table (or view, macro) a statement makes or fills: the last part of its name, by the layout."""
-    return name.rsplit("/", 1)[-1]
+def tables(folder: str, phase: str | None = None) -> tuple[str, ...]:
+    """The tables the steps of `steps(folder, phase)` make, fill or read out: by the layout, the last part of
+    each step's name."""
+    return tuple(step.rsplit("/", 1)[-1] for step in steps(folder, phase))
 
 
 def statements_of(folder: str = "") -> list[str]:

@@ -176,13 +176,12 @@ def run_steps(con: duckdb.DuckDBPyConnection, folder: str, values: dict, phase: 
               fragments: dict[str, str] | None = None) -> None:
     """Run the steps of `steps(folder, phase)` in order, each with exactly the values (and fragments) it
     declares, taken from `values` (and `fragments`); every value must serve some step of the phase."""
-    names = steps(folder, phase)
-    loaded = [load(name) for name in names]
+    loaded = [load(name) for name in steps(folder, phase)]
     fragments = fragments or {}
     where = f"sql/{folder}/order.txt [{phase}]" if phase else f"sql/{folder}/order.txt"
-    _check_names(where, "parameter", "$", set().union(*(s.parameters for s in loaded)) | _fragment_parameters(
-        {key: fragments[key] for s in loaded for key in s.fragments if key in fragments}), set(values))
-    _check_names(where, "fragment", "", set().union(*(s.fragments for s in loaded)), set(fragments))
+    _check_names(where, "parameter", "$", set().union(*(step.parameters for step in loaded))
+                 | _fragment_parameters(fragments), set(values))
+    _check_names(where, "fragment", "", set().union(*(step.fragments for step in loaded)), set(fragments))
     for step in loaded:
         if step.fragments:
             chosen = {key: fragments[key] for key in step.fragments}

@@ -64,9 +64,9 @@ def journeys_walked(journey: definition.Definition, count: int, seed: int) -> pa
 
 def load_path_steps(con, journey: definition.Definition, steps: pa.Table) -> None:
     """Path steps of the definition, each journey's consecutive repeats of a touchpoint merged."""
-    sql.run(con, "schema_path_steps")
-    sql.run(con, "schema_journeys")
-    sql.run(con, "schema_conformance")
+    sql.run(con, "journeys/tables/path_steps")
+    sql.run(con, "journeys/tables/journeys")
+    sql.run(con, "conformance/tables/conformance")
     names = [t.name for t in journey.touchpoints]
     stage_names = [t.stage for t in journey.touchpoints]
     con.register("walked", steps)

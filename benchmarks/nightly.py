@@ -569,7 +569,7 @@ def stage_mine(spec: dict) -> tuple[float, dict]:
     (steps,) = con.execute("select count(*) from path_steps where definition = ?", [journey.name]).fetchone()
     remined = mining.remined_persons(con, journey.name)
     con.close()
-    passes = [name for name, _ in RUNNING_SQL].count("int_journey_events")
+    passes = [name for name, _ in RUNNING_SQL].count("journeys/scratch/journey_events")
     return seconds, {"mapped": counts.mapped, "journeys": counts.journeys, "path_steps": steps, "remined": remined,
                      "phases": mine_phases(seconds), "passes": passes,
                      "counts": {"journeys": counts.journeys, "path_steps": steps, "mapped": counts.mapped}}
@@ -578,9 +578,9 @@ def stage_mine(spec: dict) -> tuple[float, dict]:
 def mine_phases(seconds: float) -> dict[str, float]:
     """Where mine spent `seconds`: the statements for the persons it mines (all, or the touched ones of an
     incremental run), from forgetting their rows to the person tables; the statements over everyone from
-    `int_mined_steps` on (the tables of SPEC section 5 summed from every person's path steps, and the
+    `journeys/scratch/mined_steps` on (the tables of SPEC section 5 summed from every person's path steps, and the
     run's state); the rest (loading the definition, Python between statements)."""
-    summing = [name for name, _ in RUNNING_SQL].index("int_mined_steps")
+    summing = [name for name, _ in RUNNING_SQL].index("journeys/scratch/mined_steps")
     phases = {"persons mined": sum(took for _, took in RUNNING_SQL[:summing]),
               "over everyone": sum(took for _, took in RUNNING_SQL[summing:])}
     return {**phases, "rest": seconds - sum(phases.values())}
@@ -641,8 +641,9 @@ def stage_floor(spec: dict) -> tuple[float, dict]:
 
 def stage_dfg_sql(spec: dict) -> tuple[float, dict]:
     """The mining's own statements for the directly-follows graph and the variants, from the path steps
-    that `mine` stored, as the mining sums them: int_mined_steps, int_journey_transitions, transitions,
-    int_variant_paths. The definition's tables are loaded first (not timed); all is rolled back."""
+    that `mine` stored, as the mining sums them: journeys/scratch/mined_steps, journeys/scratch/mined_transitions,
+    journeys/transitions, exports/variant_paths. The definition's tables (and the macro step_transitions) are
+    made first (not timed); all is rolled back."""
     import pyarrow as pa
 
     from journey_mining import db, definition, sql
@@ -660,11 +661,13 @@ def stage_dfg_sql(spec: dict) -> tuple[float, dict]:
     con.execute("create temp table definition_touchpoints as select * from touchpoints_part").fetchall()
     con.execute("create temp table definition_allowed as select * from allowed_part").fetchall()
     bench = "__benchmark__"
+    sql.run(con, "journeys/macros/step_transitions")
     con.begin()
     parts = {}
-    for name, parameters in (("int_mined_steps", {"definition": journey.name}), ("int_journey_transitions", None),
-                             ("transitions", {"definition": bench}),
-                             ("int_variant_paths", {"definition": journey.name})):
+    for name, parameters in (("journeys/scratch/mined_steps", {"definition": journey.name}),
+                             ("journeys/scratch/mined_transitions", None),
+                             ("journeys/transitions", {"definition": bench}),
+                             ("exports/variant_paths", {"definition": journey.name})):
         started = time.perf_counter()
         rows = sql.run(con, name, parameters)
         parts[name] = time.perf_counter() - started
@@ -963,9 +966,10 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
         f"- **DFG + variants** is timed on one log, the definition's mined **{DFG_LOG}** (one row per path",
         "  step: journey, touchpoint, time; the rows the XES export and pm4py get), not the raw events:",
         "  that is the log whose directly-follows graph and variants the mining computes. Our side runs the",
-        "  mining's own statements on it, as the mining sums its tables: `int_mined_steps` (the path steps",
-        "  joined to the definition's touchpoints), `int_journey_transitions` + `transitions` (counts,",
-        "  distinct journeys, median and p90 seconds, conformance kind per edge) and `int_variant_paths`.",
+        "  mining's own statements on it, as the mining sums its tables: `journeys/scratch/mined_steps` (the",
+        "  path steps joined to the definition's touchpoints), `journeys/scratch/mined_transitions` +",
+        "  `journeys/transitions` (counts, distinct journeys, median and p90 seconds, conformance kind per",
+        "  edge) and `exports/variant_paths` (statement files in `sql/`).",
         "  pm4py's side is `pm4py.discover_dfg` + `pm4py.get_variants` on a pandas DataFrame with explicit",
         "  case, activity and timestamp keys. Loading that DataFrame from DuckDB is reported beside it but",
         "  not included in the ratio (a pm4py user pays a load too, from whatever file they have; ours",

@@ -41,7 +41,7 @@ def mined_table(con: duckdb.DuckDBPyConnection, definition_name: str, table: str
     …) with the rows and columns of its CSV file, text as stored (without the spreadsheet quote)."""
     if table not in exports.CSV_TABLES:
         raise UsageError(f"unknown table {table!r}: expected one of {', '.join(exports.CSV_TABLES)}")
-    return sql.arrow(con, "export_" + table, {"definition": definition_name}).to_pandas()
+    return sql.arrow(con, f"exports/{table}", {"definition": definition_name}).to_pandas()
 
 
 def assumed_vs_observed(con: duckdb.DuckDBPyConnection, definition_name: str) -> pd.DataFrame:
@@ -56,7 +56,7 @@ def assumed_vs_observed(con: duckdb.DuckDBPyConnection, definition_name: str) ->
     - `transitions`: times it was taken, a journey counting each time; `journeys`: journeys that took
       it at least once; `share`: those journeys over all the definition's journeys.
     """
-    return sql.arrow(con, "analysis_assumed_vs_observed", {"definition": definition_name}).to_pandas()
+    return sql.arrow(con, "exports/assumed_vs_observed", {"definition": definition_name}).to_pandas()
 
 
 def pain_points(con: duckdb.DuckDBPyConnection, definition_name: str, top: int = 5) -> pd.DataFrame:
@@ -70,14 +70,14 @@ def pain_points(con: duckdb.DuckDBPyConnection, definition_name: str, top: int =
 
     Which stage journeys are lost at is the stage KPIs' `journeys_dropped` and `drop_off_rate`.
     """
-    return sql.arrow(con, "analysis_pain_points", {"definition": definition_name, "top": top}).to_pandas()
+    return sql.arrow(con, "exports/pain_points", {"definition": definition_name, "top": top}).to_pandas()
 
 
 def export_stage_kpis(con: duckdb.DuckDBPyConnection, definition_name: str, folder: Path) -> tuple[Path, Path]:
     """`folder/stage_kpis.csv` and `folder/stage_kpis.xlsx` (sheet stage_kpis), both with exactly the
     columns of stage_kpis.csv (SPEC section 6) and text cells made spreadsheet-safe; their paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    stages = exports.spreadsheet_safe(sql.arrow(con, "export_stage_kpis", {"definition": definition_name}))
+    stages = exports.spreadsheet_safe(sql.arrow(con, "exports/stage_kpis", {"definition": definition_name}))
     csv_path = folder / "stage_kpis.csv"
     pa_csv.write_csv(stages, csv_path)
     return csv_path, exports.write_workbook(con, definition_name, folder / "stage_kpis.xlsx", ("stage_kpis",))

@@ -151,14 +151,14 @@ def load_summary(con: duckdb.DuckDBPyConnection) -> LoadSummary:
 def unbalanced_touchpoints(con: duckdb.DuckDBPyConnection, definition: str) -> Findings:
     """Touchpoints whose transitions in (edges into it, from (start) included) differ from their
     transitions out (edges out of it, to (end) included)."""
-    rows = sql.run(con, "check_unbalanced_touchpoints", {"definition": definition})
+    rows = sql.run(con, "checks/unbalanced_touchpoints", {"definition": definition})
     return _findings(rows, lambda touchpoint, steps_in, steps_out:
                      f"{touchpoint}: {steps_in} steps in, {steps_out} out")
 
 
 def rising_funnel_steps(con: duckdb.DuckDBPyConnection, definition: str) -> Findings:
     """Funnel steps with more persons than the step before them."""
-    rows = sql.run(con, "check_rising_funnel_steps", {"definition": definition})
+    rows = sql.run(con, "checks/rising_funnel_steps", {"definition": definition})
     return _findings(rows, lambda funnel, step, step_name, persons, persons_before:
                      f"{funnel} step {step} ({step_name}): {persons} persons, "
                      f"more than {persons_before} at step {step - 1}")
@@ -166,7 +166,7 @@ def rising_funnel_steps(con: duckdb.DuckDBPyConnection, definition: str) -> Find
 
 def unreconciled_drop_offs(con: duckdb.DuckDBPyConnection, definition: str) -> Findings:
     """The stages' journeys dropped, when their sum is not the journeys that did not convert."""
-    rows = sql.run(con, "check_unreconciled_drop_offs", {"definition": definition})
+    rows = sql.run(con, "checks/unreconciled_drop_offs", {"definition": definition})
     return _findings(rows, lambda dropped, not_converted:
                      f"{dropped} journeys dropped over the stages, {not_converted} journeys did not convert")
 
@@ -174,14 +174,14 @@ def unreconciled_drop_offs(con: duckdb.DuckDBPyConnection, definition: str) -> F
 def variant_shares_off_one(con: duckdb.DuckDBPyConnection, definition: str,
                            tolerance: float = SHARE_TOLERANCE) -> Findings:
     """The variants' shares, when they do not sum to 1 (to 0 without journeys) within `tolerance`."""
-    rows = sql.run(con, "check_variant_shares", {"definition": definition, "tolerance": tolerance})
+    rows = sql.run(con, "checks/variant_shares", {"definition": definition, "tolerance": tolerance})
     return _findings(rows, lambda total, variants, journeys:
                      f"the shares of {variants} variants sum to {total!r} over {journeys} journeys")
 
 
 def deviations_above_journeys(con: duckdb.DuckDBPyConnection, definition: str) -> Findings:
     """Deviations said to be taken by more journeys than the definition has."""
-    rows = sql.run(con, "check_deviations_above_journeys", {"definition": definition})
+    rows = sql.run(con, "checks/deviations_above_journeys", {"definition": definition})
     return _findings(rows, lambda source, target, kind, journeys, all_journeys:
                      f"{kind} {source} > {target}: {journeys} journeys of {all_journeys}")
 
@@ -194,14 +194,14 @@ def _findings(rows: list[tuple], describe) -> Findings:
 
 def mined_rows(con: duckdb.DuckDBPyConnection, definition: str) -> dict[str, int]:
     """The definition's rows in each table mining writes (conformance included), by table."""
-    return dict(sql.run(con, "check_mined_rows", {"definition": definition}))
+    return dict(sql.run(con, "checks/mined_rows", {"definition": definition}))
 
 
 def stage_kpis(con: duckdb.DuckDBPyConnection, definition: str) -> tuple[StageKpi, ...]:
     """The definition's stage KPIs, stages in the definition's order."""
     return tuple(StageKpi(stage, reached, dropped, rate, median)
                  for _, stage, _, reached, dropped, rate, median
-                 in sql.run(con, "export_stage_kpis", {"definition": definition}))
+                 in sql.run(con, "exports/stage_kpis", {"definition": definition}))
 
 
 def first_rows(con: duckdb.DuckDBPyConnection, definition: str, table: str,
@@ -210,7 +210,7 @@ def first_rows(con: duckdb.DuckDBPyConnection, definition: str, table: str,
     if table not in CSV_TABLES:
         raise ValueError(f"{table!r} is not an exported table ({', '.join(CSV_TABLES)})")
     # A relation, so DuckDB reads only the first rows of a large table; the statement is a fixed file.
-    relation = con.sql(sql.statement("export_" + table), params={"definition": definition})
+    relation = sql.relation(con, f"exports/{table}", {"definition": definition})
     shown = [index for index, column in enumerate(relation.columns) if column != "definition"]
     return Preview(tuple(relation.columns[index] for index in shown),
                    tuple(tuple(row[index] for index in shown) for row in relation.limit(limit).fetchall()))

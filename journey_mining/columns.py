@@ -27,7 +27,7 @@ def input_columns(source: str) -> tuple[str, ...]:
 
 
 # Staged row: every input column as text (plus where the row came from and any native timestamp, see
-# readers.STAGED_SCHEMA); sql/int_ingest_typed_macro.sql types them.
+# readers.STAGED_SCHEMA); sql/ingest/macros/ingest_typed.sql types them.
 STAGED_TEXT_COLUMNS = (
     "event_id",
     "anonymous_id",
@@ -50,8 +50,9 @@ STAGED_TEXT_COLUMNS = (
 )
 
 # The quarantine reasons the readers give (SPEC section 1, and a row holding JSON nested more than
-# readers.MAX_NESTING levels deep); the others are given in sql/int_ingest_typed_macro.sql (which
-# gives "nested too deep" too, for properties texts Python does not read) and sql/int_ingest_outcomes.sql.
+# readers.MAX_NESTING levels deep); the others are given in sql/ingest/macros/ingest_typed.sql (which
+# gives "nested too deep" too, for properties texts Python does not read) and
+# sql/ingest/scratch/ingest_outcomes.sql.
 REASON_MALFORMED = "malformed line"
 REASON_NON_UTF8 = "non-UTF-8 bytes"
 REASON_NESTED_TOO_DEEP = "nested too deep"

@@ -12,9 +12,9 @@ from journey_mining.errors import JourneyError
 
 DEFAULT_DB = "journeys.duckdb"
 LOCK_TIMEOUT_S = float(os.environ.get("JOURNEYS_LOCK_TIMEOUT", "120"))
-SCHEMA = ("schema_ingested_files", "schema_events", "schema_quarantine", "schema_identities",
-          "schema_persons", "schema_oversize_components", "schema_settings", "schema_person_events",
-          "schema_identity_state")
+# Whose tables every database has (the [tables] phases of sql/<folder>/order.txt), in this order: identity's
+# person_events reads events
+SCHEMA_FOLDERS = ("ingest", "privacy", "identity")
 
 
 def database_path(db: str | os.PathLike | None = None) -> Path:
@@ -63,8 +63,8 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
             raise JourneyError(f"{path}: cannot open the database: {_first_line(str(error))}") from error
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
-        for name in SCHEMA:
-            sql.run(con, name)
+        for folder in SCHEMA_FOLDERS:
+            sql.run_steps(con, folder, {}, phase="tables")
     return con
 
 

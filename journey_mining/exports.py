@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 
 from journey_mining import sql
 
-CSV_TABLES = ("stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations", "conformance", "funnels",
-              "feelings")
+# The CSV files, in the order they are written (sql/exports/order.txt): each the rows of sql/exports/<table>.sql
+CSV_TABLES = sql.tables("exports")
 FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet would run as a formula
 SHEET_ROWS = 100_000  # per sheet of the Excel workbook, well under Excel's 1,048,576 and quick to write
 EXPORT_BATCH_ROWS = 500_000  # journeys and XES lines are streamed: at 100M events neither fits in memory at once
@@ -53,11 +53,11 @@ def write_tables(con: duckdb.DuckDBPyConnection, definition: str, folder: Path) 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for table in CSV_TABLES:
-        rows = sql.arrow(con, "export_" + table, {"definition": definition})
+        rows = sql.arrow(con, f"exports/{table}", {"definition": definition})
         path = folder / f"{table}.csv"
         pa_csv.write_csv(spreadsheet_safe(rows), path)
         written.append(path)
-    journeys = sql.batches(con, "export_journeys", {"definition": definition}, EXPORT_BATCH_ROWS)
+    journeys = sql.batches(con, "exports/journeys", {"definition": definition}, EXPORT_BATCH_ROWS)
     path = folder / "journeys.parquet"
     with pq.ParquetWriter(path, journeys.schema, coerce_timestamps="us") as parquet:  # us: Spark reads it too
         for batch in journeys:
@@ -73,7 +73,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, definition: str, path: Path,
     spreadsheet is for reading, the CSV files hold everything."""
     with pd.ExcelWriter(path, engine="openpyxl") as workbook:
         for table in tables:
-            rows = spreadsheet_safe(sql.arrow(con, "export_" + table, {"definition": definition}))
+            rows = spreadsheet_safe(sql.arrow(con, f"exports/{table}", {"definition": definition}))
             rows.slice(0, SHEET_ROWS).to_pandas().to_excel(workbook, sheet_name=table, index=False)
     return path
 
@@ -103,7 +103,7 @@ XES_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 def write_xes(con: duckdb.DuckDBPyConnection, definition: str, path: Path) -> None:
     """The journeys as an XES event log (case = journey, activity = touchpoint, one event per path step),
     for Disco, ProM, Celonis, Apromore or pm4py. DuckDB writes the XML of each step; this streams it."""
-    lines = sql.batches(con, "export_xes_lines", {"definition": definition}, EXPORT_BATCH_ROWS)
+    lines = sql.batches(con, "exports/xes_lines", {"definition": definition}, EXPORT_BATCH_ROWS)
     with open(path, "w", encoding="utf-8") as out:
         out.write(XES_HEAD)
         for batch in lines:

@@ -16,7 +16,8 @@ import duckdb
 from journey_mining import db, pseudonyms, sql
 
 MAX_IDS_PER_PERSON = 50
-REBUILT_TABLES = ("identities", "oversize_components", "persons")  # in this order: persons reads identities
+# Made anew by a full rebuild, in this order (the [rebuilt] phase of sql/identity/order.txt)
+REBUILT_TABLES = sql.tables("identity", "rebuilt")
 KEY_CHECK_TEXT = "identity_state"  # hashed with the pseudonymisation key: a new key means a full rebuild
 
 
@@ -42,24 +43,21 @@ def build_persons(con: duckdb.DuckDBPyConnection, *, max_ids_per_person: int = M
     try:
         (last_file_id,) = sql.one(con, "select coalesce(max(file_id), 0) from ingested_files")
         after_file_id = None if full else _built_up_to(con, max_ids_per_person)
-        sql.run(con, "int_identity_rows", {"after_file_id": after_file_id or 0})
-        sql.run(con, "schema_identity_members")
+        sql.run_steps(con, "identity", {"after_file_id": after_file_id or 0}, phase="rows")
         if after_file_id is not None:
-            sql.run(con, "int_identity_members")
-        sql.run(con, "int_identity_nodes")
-        sql.run(con, "int_identity_links")
+            sql.run_steps(con, "identity", {}, phase="touched")
+        sql.run_steps(con, "identity", {}, phase="links")
         con.execute("create or replace temp table identity_labels as select node, node as label "
                     "from identity_nodes").fetchall()
         rounds = _settle_labels(con)
-        sql.run(con, "int_identity_assignments", {"max_ids": max_ids_per_person})
+        sql.run_steps(con, "identity", {"max_ids": max_ids_per_person}, phase="assign")
         if after_file_id is None:
             for table in REBUILT_TABLES:  # cheaper than deleting every row, whose commit rewrites the table
-                sql.run_template(con, "drop_rebuilt_table", {"table": table})
-                sql.run(con, "schema_" + table)
+                sql.run_template(con, "identity/drop_rebuilt_table", {"table": table})
+                sql.run(con, f"identity/tables/{table}")
         else:
-            sql.run(con, "identity_forget_rebuilt")
-        for table in REBUILT_TABLES:
-            sql.run(con, table)
+            sql.run(con, "identity/forget_rebuilt")
+        sql.run_steps(con, "identity", {}, phase="rebuilt")
         con.execute("delete from identity_state").fetchall()
         con.execute("insert into identity_state values (?, ?, keyed_hash(?), now())",
                     [last_file_id, max_ids_per_person, KEY_CHECK_TEXT]).fetchall()
@@ -103,7 +101,7 @@ def _settle_labels(con: duckdb.DuckDBPyConnection) -> int:
     rounds = 0
     while True:
         rounds += 1
-        sql.run(con, "int_identity_labels_step")
+        sql.run_steps(con, "identity", {}, phase="settle")
         (changed,) = sql.one(con, "select count(*) from identity_labels_next as n "
                                   "join identity_labels as l using (node) where n.label <> l.label")
         con.execute("create or replace temp table identity_labels as select * from identity_labels_next").fetchall()

@@ -111,10 +111,7 @@ def ingest(con: duckdb.DuckDBPyConnection, source: str, paths: Sequence[str | os
     sql.register_function(con, "arrow_number_text", _arrow_number_text, ["DOUBLE"], "VARCHAR")
     sql.register_function(con, "nested_too_deep", _nested_too_deep, ["VARCHAR"], "BOOLEAN")
     sql.register_function(con, "mended_json", _mended_json, ["VARCHAR"], "VARCHAR")
-    sql.run(con, "stg_present_macro")
-    sql.run(con, "stg_present_quick_macro")
-    sql.run(con, "stg_trimmed_macro")
-    sql.run(con, "int_ingest_typed_macro")
+    sql.run_steps(con, "ingest", {}, phase="macros")
     refused: set[str] = set()
     while True:
         try:
@@ -142,26 +139,22 @@ def _ingest_files(con, source: str, files: list[tuple[Path, str]], tz: str, now:
     new_files, parquet_files = {}, {}
     con.begin()
     try:
-        sql.run(con, "stg_staged_rows")
+        sql.run_steps(con, "ingest", {}, phase="staging")
         new_files, digests, skipped, parquet_files = _stage(con, source, files, say, refused)
         if new_files:
-            params = {"source": source, "tz": tz, "far_future_after": now + far_future_margin}
             if parquet_files:
-                sql.run(con, "stg_parquet_files", {"paths": list(parquet_files),
-                                                   "file_ids": [file_id for file_id, _ in parquet_files.values()]})
-                sql.run(con, "stg_staged_parquet_view")
+                file_ids = [file_id for file_id, _ in parquet_files.values()]
+                sql.run_steps(con, "ingest", {"paths": list(parquet_files), "file_ids": file_ids},
+                              phase="staged_with_parquet")
             else:
-                sql.run(con, "stg_staged_view")
-            sql.run(con, "int_ingest_rows", params)
-            sql.run(con, "int_ingest_repeats", {"source": source})
-            sql.run(con, "int_ingest_set_aside")
-            # loaded before the repeats are compared, which makes events the one place that holds the
-            # first row of every key; a run over the threshold is rolled back all the same
-            sql.run(con, "ingest_load_events", params)
-            sql.run(con, "int_ingest_outcomes", params)
+                sql.run_steps(con, "ingest", {}, phase="staged")
+            # events are loaded before the repeats are compared, which makes events the one place that
+            # holds the first row of every key; a run over the threshold is rolled back all the same
+            sql.run_steps(con, "ingest", {"source": source, "tz": tz, "far_future_after": now + far_future_margin},
+                          phase="load")
             counts = _counted(con, source, new_files)
             _check_quarantine_share(con, counts, new_files, quarantine_threshold)
-            sql.run(con, "ingest_load_quarantine")
+            sql.run_steps(con, "ingest", {}, phase="quarantine")
             for file_id, (path, digest, size) in new_files.items():
                 file_counts = counts[file_id]
                 con.execute(
@@ -269,7 +262,7 @@ def _append_staged(con, batch: pa.Table) -> None:
 
 
 def _counted(con, source: str, new_files: dict[int, tuple[str, str, int]]) -> dict[int, FileCounts]:
-    rows = sql.run(con, "int_ingest_file_counts")
+    rows = sql.run(con, "ingest/file_counts")
     by_file = {file_id: (read, loaded, duplicates, quarantined)
                for file_id, read, loaded, duplicates, quarantined in rows}
     return {
@@ -289,7 +282,7 @@ def _check_unchanged(parquet_files: dict[str, tuple[int, int]], new_files: dict[
 def _check_quarantine_share(con, counts: dict[int, FileCounts], new_files, threshold: float) -> None:
     for file_id, file_counts in counts.items():
         if file_counts.read and file_counts.quarantined / file_counts.read > threshold:
-            reasons = sql.run(con, "int_ingest_top_reasons", {"file_id": file_id})
+            reasons = sql.run(con, "ingest/top_reasons", {"file_id": file_id})
             listed = ", ".join(f"{reason} ({count})" for reason, count in reasons)
             raise JourneyError(
                 f"{file_counts.path}: {file_counts.quarantined} of {file_counts.read} rows would be "

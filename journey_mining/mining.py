@@ -22,17 +22,12 @@ from journey_mining import db, identity, sql, touchpoints
 from journey_mining.definition import Definition
 from journey_mining.errors import JourneyError
 
-# Rows per person, kept between runs: a run replaces the rows of the persons it mines again.
-PERSON_TABLES = ("journeys", "path_steps", "journey_touchpoints", "funnel_persons", "mined_persons")
-# Summed from the person tables over everyone, every run, in this order (touchpoint_kpis reads feelings;
-# variants and deviations read journeys; mining_runs all).
-SUMMED_TABLES = ("stage_kpis", "feelings", "touchpoint_kpis", "transitions", "variants", "deviations", "funnels",
-                 "mining_runs")
-# What the latest run saw, for the next run to find the touched persons.
-STATE_TABLES = ("mining_state", "mined_identities")
-# Work tables, in order, from the classified events of one pass's persons to the person tables.
-WORK_TABLES = ("int_journey_events", "int_journey_steps", "int_journey_transitions", "int_funnel_events",
-               "int_funnel_progress_ordered", "int_funnel_progress_any")
+# The folders of sql/ whose tables mining writes (sql/journeys/order.txt says when each phase runs).
+FOLDERS = ("journeys", "funnels", "conformance")
+# Rows per person, kept between runs (the [persons] phases): a run replaces the rows of the persons it mines again.
+PERSON_TABLES = sql.tables("journeys", "persons") + sql.tables("funnels", "persons")
+# Summed from the person tables over everyone, every run (the [sums] phases, in this order).
+SUMMED_TABLES = sql.tables("journeys", "sums") + sql.tables("conformance", "sums") + sql.tables("funnels", "sums")
 # The persons mined are mined in passes over hash buckets of persons, one pass per this many of their
 # events: the journey cut's windows and the funnels' per-person lists then work on one pass's events
 # (at 100M events in one pass the ordered funnels ran out of a 4 GB memory limit; with only them in
@@ -77,9 +72,8 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     fingerprint = hashlib.sha256(definition.path.read_bytes()).hexdigest()
     con.begin()
     try:
-        for table in PERSON_TABLES + SUMMED_TABLES + STATE_TABLES + ("conformance",):
-            sql.run(con, "schema_" + table)
-        sql.run(con, "schema_mining_state_mined_by")
+        for folder in FOLDERS:
+            sql.run_steps(con, folder, {}, phase="tables")
         _load_definition(con, definition)
         latest = None if full else sql.one(
             con, "select coalesce(last_file_id, 0) from mining_state where definition = ? and definition_sha256 = ? "
@@ -88,28 +82,24 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         remined = _forget_touched_persons(con, name, last_file_id=latest[0] if latest else None)
         passes = _passes(con, everyone=remined is None)
         _classify(con, definition, since, until, everyone=remined is None, passes=passes)
-        sql.run(con, "stg_funnel_choice")
-        sql.run(con, "stg_funnel_next")
+        sql.run_steps(con, "journeys", {}, phase="macros")
+        sql.run_steps(con, "funnels", {}, phase="macros")
         cut = {"inactivity_s": definition.cut.inactivity_s, "end_on_goal": definition.cut.end_on_goal,
                "collapse_repeats": definition.cut.collapse_repeats}
         for mining_pass in range(passes):
-            this_pass = {"mining_pass": mining_pass}
-            for work in WORK_TABLES:
-                sql.run(con, work, {"int_journey_events": {**cut, **this_pass}, "int_funnel_events": this_pass,
-                                    "int_journey_steps": {"definition": name}}.get(work))
-            for table in PERSON_TABLES:
-                sql.run(con, table, {"definition": name, **(this_pass if table == "mined_persons" else {})})
-        sql.run(con, "int_mined_steps", {"definition": name})  # everyone's steps, for the sums
-        sql.run(con, "int_journey_transitions")
-        for table in SUMMED_TABLES:
-            sql.run_template(con, "delete_definition_rows", {"table": table}, {"definition": name})
-            sql.run(con, table, {"definition": name, **({"since": since, "until": until} if table == "mining_runs"
-                                                         else {})})
-        for table in STATE_TABLES:
-            sql.run_template(con, "delete_definition_rows", {"table": table}, {"definition": name})
-        sql.run(con, "mining_state", {"definition": name, "definition_sha256": fingerprint, "since": since,
-                                      "until": until, "remined_persons": remined, "mined_by": mining_code_digest()})
-        sql.run(con, "mined_identities", {"definition": name})
+            sql.run_steps(con, "journeys", {**cut, "definition": name, "mining_pass": mining_pass}, phase="pass")
+            sql.run_steps(con, "funnels", {"mining_pass": mining_pass}, phase="pass")
+            sql.run_steps(con, "journeys", {"definition": name, "mining_pass": mining_pass}, phase="persons")
+            sql.run_steps(con, "funnels", {"definition": name}, phase="persons")
+        sql.run_steps(con, "journeys", {"definition": name}, phase="everyone")
+        _delete_definition_rows(con, name, SUMMED_TABLES)
+        sql.run_steps(con, "journeys", {"definition": name, "since": since, "until": until}, phase="sums")
+        sql.run_steps(con, "conformance", {"definition": name}, phase="sums")
+        sql.run_steps(con, "funnels", {"definition": name}, phase="sums")
+        _delete_definition_rows(con, name, sql.tables("journeys", "state"))
+        sql.run_steps(con, "journeys", {"definition": name, "definition_sha256": fingerprint, "since": since,
+                                        "until": until, "remined_persons": remined, "mined_by": mining_code_digest()},
+                      phase="state")
         counts = event_counts(con, name)
         con.commit()
     except BaseException:
@@ -118,17 +108,27 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     return counts
 
 
+def _delete_definition_rows(con: duckdb.DuckDBPyConnection, definition: str, tables: tuple[str, ...]) -> None:
+    """Remove the definition's rows from each of the tables (tables a phase fills, named by its order.txt)."""
+    for table in tables:
+        sql.run_template(con, "journeys/delete_definition_rows", {"table": table}, {"definition": definition})
+
+
 def _database_path(con: duckdb.DuckDBPyConnection) -> str:
     return sql.one(con, "select path from duckdb_databases() where database_name = current_database()")[0]
 
 
 @cache
 def mining_code_digest() -> str:
-    """A digest of the code that mines (every SQL file and the library's Python). After an upgrade the first
-    run mines everyone again, so no person's rows mined by the old code are summed with the new code's."""
+    """A digest of the code that mines (every SQL file and step order of sql/, and the library's Python). After
+    an upgrade the first run mines everyone again, so no person's rows mined by the old code are summed with the
+    new code's."""
     digest = hashlib.sha256()
-    for path in sorted(sql.SQL_DIR.rglob("*.sql")) + sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(f"{path.name}\0{path.stat().st_size}\0".encode())
+    code = sorted([*sql.SQL_DIR.rglob("*.sql"), *sql.SQL_DIR.rglob("order.txt")]) + sorted(
+        Path(__file__).parent.glob("*.py"))
+    for path in code:
+        name = path.relative_to(sql.SQL_DIR) if path.is_relative_to(sql.SQL_DIR) else path.name
+        digest.update(f"{name}\0{path.stat().st_size}\0".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -146,14 +146,12 @@ def _forget_touched_persons(con: duckdb.DuckDBPyConnection, definition: str, *, 
     parameters = {"definition": definition}
     if last_file_id is None:
         con.execute("create or replace temp table touched_persons (person_id varchar)").fetchall()
-        for table in PERSON_TABLES:
-            sql.run_template(con, "delete_definition_rows", {"table": table}, parameters)
+        _delete_definition_rows(con, definition, PERSON_TABLES)
         return None
-    sql.run(con, "int_touched_persons", {**parameters, "last_file_id": last_file_id})
-    sql.run(con, "delete_touched_steps", parameters)  # by journey: before the journeys go
+    sql.run_steps(con, "journeys", {**parameters, "last_file_id": last_file_id}, phase="touched")
     for table in PERSON_TABLES:
-        if table != "path_steps":
-            sql.run_template(con, "delete_touched_rows", {"table": table}, parameters)
+        if table != "path_steps":  # gone with their journeys (delete_touched_steps)
+            sql.run_template(con, "journeys/delete_touched_rows", {"table": table}, parameters)
     return sql.one(con, "select count(*) from touched_persons")[0]
 
 
@@ -187,7 +185,7 @@ def _load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> 
     for name, table in tables.items():
         con.register("definition_part", table)
         try:
-            sql.run_template(con, "stg_definition_part", {"table": name})
+            sql.run_template(con, "journeys/scratch/definition_part", {"table": name})
         finally:
             con.unregister("definition_part")
 
@@ -202,8 +200,8 @@ def _classify(con: duckdb.DuckDBPyConnection, definition: Definition, since: dat
         "since": datetime.combine(since, time(), timezone.utc) if since else None,
         "until": datetime.combine(until + timedelta(days=1), time(), timezone.utc) if until else None,
     }
-    sql.run_template(con, "int_classified_events", fragments,
-                     {**period, **bound.values, "everyone": everyone, "passes": passes})
+    sql.run_steps(con, "journeys", {**period, **bound.values, "everyone": everyone, "passes": passes},
+                  phase="classify", fragments=fragments)
 
 
 def event_counts(con: duckdb.DuckDBPyConnection, definition: str) -> EventCounts:
@@ -221,11 +219,11 @@ def remined_persons(con: duckdb.DuckDBPyConnection, definition: str) -> int | No
 def record_conformance(con: duckdb.DuckDBPyConnection, definition: str, fitness: float | None,
                        precision: float | None, note: str | None) -> None:
     """Replace the definition's conformance row: journeys that conform, and pm4py's figures."""
-    parameters = {"definition": definition}
     con.begin()
     try:
-        sql.run_template(con, "delete_definition_rows", {"table": "conformance"}, parameters)
-        sql.run(con, "conformance", {**parameters, "fitness": fitness, "precision": precision, "model_note": note})
+        _delete_definition_rows(con, definition, sql.tables("conformance", "model"))
+        sql.run_steps(con, "conformance", {"definition": definition, "fitness": fitness, "precision": precision,
+                                           "model_note": note}, phase="model")
         con.commit()
     except BaseException:
         db.rollback(con)

@@ -38,15 +38,12 @@ def register(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     Both run on every event, so they are SQL macros: HMAC-SHA-256 is two SHA-256 over the key's pads
     (RFC 2104), which DuckDB computes natively, and a probe checks it against the Python function;
     redacted() replaces every e-mail address in a text by `email:` and its keyed hash, with the one
-    definition of an address (sql/stg_email_address_pattern_macro.sql).
+    definition of an address (sql/privacy/macros/email_address_pattern.sql).
     """
     block = (hashlib.sha256(key).digest() if len(key) > HMAC_BLOCK else key).ljust(HMAC_BLOCK, b"\0")
-    sql.run(con, "stg_keyed_hash_pads", {"inner": bytes(b ^ 0x36 for b in block),
-                                         "outer": bytes(b ^ 0x5C for b in block)})
-    sql.run(con, "stg_keyed_hash_macro")
+    sql.run_steps(con, "privacy", {"inner": bytes(b ^ 0x36 for b in block), "outer": bytes(b ^ 0x5C for b in block)},
+                  phase="keyed_hash")
     probe = "Probe.Ünïcode@example.com"
     if sql.one(con, "select keyed_hash(?)", [probe]) != (keyed_hash(key, probe),):
         raise JourneyError("internal error: SQL keyed_hash differs from pseudonyms.keyed_hash")
-    for macro in ("stg_trimmed_macro", "stg_email_address_pattern_macro", "stg_email_address_macro",
-                  "stg_email_pseudonym_macro", "stg_redacted_macro"):
-        sql.run(con, macro)
+    sql.run_steps(con, "privacy", {}, phase="redacted")

@@ -50,7 +50,7 @@ MAX_NESTING = 100
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # The instants a timestamp may hold: Python's datetime range, years 1 to 9999 (UTC), which every reader of
-# the exports can hold too. sql/int_ingest_typed_macro.sql applies it to every row; a native Parquet value
+# the exports can hold too. sql/ingest/macros/ingest_typed.sql applies it to every row; a native Parquet value
 # outside it is staged as text (see _out_of_range_texts), which never parses.
 FIRST_MICROSECOND = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
 LAST_MICROSECOND = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z

@@ -44,7 +44,7 @@ def write_report(con: duckdb.DuckDBPyConnection, definition: Definition, folder:
     tables = {name: _rows(con, name, definition.name) for name in (
         "stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations", "conformance", "funnels",
         "feelings")}
-    rarest = sql.run(con, "report_rarest_edges", {"definition": definition.name})
+    rarest = sql.run(con, "exports/rarest_edges", {"definition": definition.name})
     page = _page(definition, summary, tables, rarest)
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
@@ -52,7 +52,7 @@ def write_report(con: duckdb.DuckDBPyConnection, definition: Definition, folder:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str, definition: str) -> list[dict]:
-    return sql.arrow(con, "export_" + table, {"definition": definition}).to_pylist()
+    return sql.arrow(con, f"exports/{table}", {"definition": definition}).to_pylist()
 
 
 # --- the map ------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def export(con: duckdb.DuckDBPyConnection, definition: Definition, out: Path, *,
         if workbook:
             exports.write_workbook(con, definition.name, folder / "stage_kpis.xlsx")
         process_model.write_discovered_model(
-            sql.run(con, "int_transition_counts", {"definition": definition.name}), folder)
+            sql.run(con, "exports/transition_counts", {"definition": definition.name}), folder)
         exports.write_xes(con, definition.name, folder / "journeys.xes")
         timings = {**(timings or {}), "export": time.perf_counter() - started}
         summary = run_summary(con, definition, timings)

@@ -42,7 +42,7 @@ class Value:
 def vocabulary(con: duckdb.DuckDBPyConnection, source: str | None = None) -> dict[str, list[Value]]:
     """Every kind's values with their counts of events, by count descending then value."""
     found: dict[str, list[Value]] = {kind: [] for kind in KINDS}
-    rows = sql.run_template(con, "vocab_values", {"url_path": URL_PATH}, {"source": source})
+    rows = sql.run_template(con, "exports/vocab_values", {"url_path": URL_PATH}, {"source": source})
     for kind, parent, value, events in rows:
         found[kind].append(Value(kind, parent, value, events))
     return found

@@ -123,7 +123,7 @@ def test_the_xes_log_escapes_what_xml_would_read_as_markup(tmp_path):
     from journey_mining import exports, sql
 
     con = duckdb.connect()
-    sql.run(con, "schema_path_steps")
+    sql.run(con, "journeys/tables/path_steps")
     con.execute("""insert into path_steps values
         ('d', 'j1', 1, 'R&D <"call">', 'Stage & <co>', '2026-09-01 10:00:00.123456+00'),
         ('d', 'j1', 2, 'Order', 'Purchase', '2026-09-02 11:00:00+00')""").fetchall()

@@ -151,7 +151,8 @@ def test_other_mining_code_mines_everyone_again(tmp_path, monkeypatch):
 
     upgraded = tmp_path / "upgraded_sql"  # the same SQL but one file, as a new version would bring
     shutil.copytree(sql.SQL_DIR, upgraded)
-    (upgraded / "journeys.sql").write_text((upgraded / "journeys.sql").read_text() + "\n-- changed\n")
+    changed = upgraded / "journeys" / "journeys.sql"
+    changed.write_text(changed.read_text() + "\n-- changed\n")
     monkeypatch.setattr(sql, "SQL_DIR", upgraded)
     mining.mining_code_digest.cache_clear()
     mining.mine(con, golden)

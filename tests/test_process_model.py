@@ -34,7 +34,7 @@ def assumed_journey(folder, stages: list[list[str]]) -> definition.Definition:
 
 def conform(con, journey: definition.Definition, paths: list[list[str]], **budget) -> process_model.ModelConformance:
     """run.conform on path steps holding these journeys' paths (one journey per path)."""
-    for table in ("schema_path_steps", "schema_journeys", "schema_conformance"):
+    for table in ("journeys/tables/path_steps", "journeys/tables/journeys", "conformance/tables/conformance"):
         sql.run(con, table)
     stage_of = {t.name: t.stage for t in journey.touchpoints}
     steps = [(f"journey {number}", step, touchpoint) for number, path in enumerate(paths)

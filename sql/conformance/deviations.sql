@@ -1,0 +1,40 @@
+-- Replaces the definition's rows of deviations: one row per (source, target, kind) of kind skip,
+-- backward or entry that journeys took, and one of kind not_taken (0 journeys) per assumed
+-- transition between two different touchpoints that no journey took.
+-- parameters: definition
+insert into deviations
+with all_journeys as (
+    select count(*) as journeys from journeys where definition = $definition
+),
+
+taken as (
+    select source, target, kind, count(distinct journey_id) as journeys
+    from mined_transitions
+    where kind in ('skip', 'backward', 'entry')
+    group by source, target, kind
+),
+
+assumed as (
+    select a.touchpoint as source, b.touchpoint as target
+    from definition_touchpoints as a
+    join definition_touchpoints as b
+      on a.touchpoint <> b.touchpoint and b.stage_index in (a.stage_index, a.stage_index + 1)
+    union
+    select source, target from definition_allowed where source <> target
+),
+
+not_taken as (
+    select a.source, a.target, 'not_taken' as kind, 0 as journeys
+    from assumed as a
+    where not exists (
+        select 1 from mined_transitions as t where t.source = a.source and t.target = a.target
+    )
+),
+
+final as (
+    select $definition as definition, d.source, d.target, d.kind, d.journeys,
+           d.journeys / nullif(all_journeys.journeys, 0) as share
+    from (select * from taken union all select * from not_taken) as d, all_journeys
+)
+
+select * from final order by kind, journeys desc, source, target

@@ -1,2 +1,0 @@
--- Removes one definition's rows from a mined table ({{table}}, from the fixed list of mined tables).
-delete from {{table}} where definition = $definition

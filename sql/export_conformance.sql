@@ -1,4 +1,0 @@
--- conformance.csv: the definition's one row.
-select definition, journeys, conforming_journeys, conformance_rate, fitness, precision
-from conformance
-where definition = $definition

@@ -1,5 +1,0 @@
--- deviations.csv: one row per deviation taken (most journeys first), then assumed transitions not taken.
-select definition, source, target, kind, journeys, share
-from deviations
-where definition = $definition
-order by kind = 'not_taken', journeys desc, kind, source, target

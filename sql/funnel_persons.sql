@@ -1,5 +1,0 @@
--- Adds the mined persons' rows of funnel_persons: the step times each person reached per funnel.
-insert into funnel_persons
-select $definition as definition, funnel, person_id, step_times from funnel_progress_ordered
-union all
-select $definition as definition, funnel, person_id, step_times from funnel_progress_any

@@ -1,0 +1,14 @@
+-- Adds the rows of mined_persons of the persons of mining pass $mining_pass: how each person's events
+-- of the period fared.
+-- parameters: definition, mining_pass
+insert into mined_persons
+select
+    $definition as definition,
+    person_id,
+    count(*) filter (where in_scope) as in_scope,
+    count(*) filter (where not in_scope) as out_of_scope,
+    count(*) filter (where touchpoint_index is not null) as mapped,
+    count(*) filter (where in_scope and touchpoint_index is null) as unmapped
+from classified_events
+where mining_pass = $mining_pass
+group by person_id

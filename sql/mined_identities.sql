@@ -1,3 +1,0 @@
--- Replaces the definition's snapshot of identities with the identities its run saw.
-insert into mined_identities
-select $definition as definition, id_kind, id_value, person_id from identities

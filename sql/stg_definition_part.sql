@@ -1,2 +1,0 @@
--- One row per stage, touchpoint or allowed pair of the definition being mined ({{table}}).
-create or replace temp table {{table}} as select * from definition_part

@@ -452,8 +452,7 @@ def mine_split(details: dict) -> str:
         return ""
     phases = details["phases"]
     return (f"; {details['passes']} pass{'es' if details['passes'] > 1 else ''}: persons mined "
-            f"{phases['persons mined']:.2f} s, over everyone {phases['over everyone']:.2f} s, "
-            f"rest {phases['rest']:.2f} s")
+            f"{phases['persons mined']:.2f} s, over everyone {phases['over everyone']:.2f} s")
 
 
 def new_share(size: SizeResult) -> float:
@@ -480,8 +479,8 @@ def run_child(stage: str, spec_text: str) -> int:
 
     def remembered(run):
         def run_remembered(con, name, *args, **kwargs):
-            RUNNING_SQL.append([name, None])
             started = time.perf_counter()
+            RUNNING_SQL.append([name, None, started])
             rows = run(con, name, *args, **kwargs)
             RUNNING_SQL[-1][1] = time.perf_counter() - started
             return rows
@@ -569,21 +568,20 @@ def stage_mine(spec: dict) -> tuple[float, dict]:
     (steps,) = con.execute("select count(*) from path_steps where definition = ?", [journey.name]).fetchone()
     remined = mining.remined_persons(con, journey.name)
     con.close()
-    passes = [name for name, _ in RUNNING_SQL].count("journeys/scratch/journey_events")
+    passes = [name for name, *_ in RUNNING_SQL].count("journeys/pass_events")
     return seconds, {"mapped": counts.mapped, "journeys": counts.journeys, "path_steps": steps, "remined": remined,
-                     "phases": mine_phases(seconds), "passes": passes,
+                     "phases": mine_phases(started, seconds), "passes": passes,
                      "counts": {"journeys": counts.journeys, "path_steps": steps, "mapped": counts.mapped}}
 
 
-def mine_phases(seconds: float) -> dict[str, float]:
-    """Where mine spent `seconds`: the statements for the persons it mines (all, or the touched ones of an
-    incremental run), from forgetting their rows to the person tables; the statements over everyone from
-    `journeys/scratch/mined_steps` on (the tables of SPEC section 5 summed from every person's path steps, and the
-    run's state); the rest (loading the definition, Python between statements)."""
-    summing = [name for name, _ in RUNNING_SQL].index("journeys/scratch/mined_steps")
-    phases = {"persons mined": sum(took for _, took in RUNNING_SQL[:summing]),
-              "over everyone": sum(took for _, took in RUNNING_SQL[summing:])}
-    return {**phases, "rest": seconds - sum(phases.values())}
+def mine_phases(started: float, seconds: float) -> dict[str, float]:
+    """Where mine, started at `started` (perf_counter) and taking `seconds`, spent them: on the persons it mines
+    (all, or the touched ones of an incremental run), from forgetting their rows to the person tables,
+    statements and the journey cut and funnels in numpy alike; and over everyone, from reading every path
+    step (`journeys/mined_steps`) on (the tables of SPEC section 5 summed from every person's path steps, and
+    the run's state)."""
+    summing = next(at for name, _, at in RUNNING_SQL if name == "journeys/mined_steps") - started
+    return {"persons mined": summing, "over everyone": seconds - summing}
 
 
 def stage_base(spec: dict) -> tuple[float, dict]:
@@ -640,33 +638,22 @@ def stage_floor(spec: dict) -> tuple[float, dict]:
 
 
 def stage_dfg_sql(spec: dict) -> tuple[float, dict]:
-    """The mining's own statements for the directly-follows graph and the variants, from the path steps
-    that `mine` stored, as the mining sums them: journeys/scratch/mined_steps, journeys/scratch/mined_transitions,
-    journeys/transitions, exports/variant_paths. The definition's tables (and the macro step_transitions) are
-    made first (not timed); all is rolled back."""
-    import pyarrow as pa
-
-    from journey_mining import db, definition, sql
+    """The mining's own route to the directly-follows graph and the variants, from the path steps that `mine`
+    stored, as the mining sums them: mining.register_mined_steps (journeys/mined_steps read, paired by
+    journey_mining/paths.py), journeys/transitions, exports/variant_paths. The definition's tables are made
+    first (not timed); all is rolled back."""
+    from journey_mining import db, definition, mining, sql
 
     journey = definition.load(spec["definition"])
     con = db.connect(spec["db"])
-    touchpoints = journey.touchpoints
-    con.register("touchpoints_part", pa.table({
-        "touchpoint_index": pa.array(range(len(touchpoints)), pa.int32()),
-        "touchpoint": [t.name for t in touchpoints], "stage": [t.stage for t in touchpoints],
-        "stage_index": pa.array([t.stage_index for t in touchpoints], pa.int32()),
-        "goal": [t.goal for t in touchpoints]}))
-    con.register("allowed_part", pa.table({"source": pa.array([a for a, _ in journey.allowed], pa.string()),
-                                           "target": pa.array([b for _, b in journey.allowed], pa.string())}))
-    con.execute("create temp table definition_touchpoints as select * from touchpoints_part").fetchall()
-    con.execute("create temp table definition_allowed as select * from allowed_part").fetchall()
     bench = "__benchmark__"
-    sql.run(con, "journeys/macros/step_transitions")
     con.begin()
+    mining.load_definition(con, journey)
     parts = {}
-    for name, parameters in (("journeys/scratch/mined_steps", {"definition": journey.name}),
-                             ("journeys/scratch/mined_transitions", None),
-                             ("journeys/transitions", {"definition": bench}),
+    started = time.perf_counter()
+    mining.register_mined_steps(con, journey)
+    parts["mined steps and transitions"] = time.perf_counter() - started
+    for name, parameters in (("journeys/transitions", {"definition": bench}),
                              ("exports/variant_paths", {"definition": journey.name})):
         started = time.perf_counter()
         rows = sql.run(con, name, parameters)
@@ -966,10 +953,11 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
         f"- **DFG + variants** is timed on one log, the definition's mined **{DFG_LOG}** (one row per path",
         "  step: journey, touchpoint, time; the rows the XES export and pm4py get), not the raw events:",
         "  that is the log whose directly-follows graph and variants the mining computes. Our side runs the",
-        "  mining's own statements on it, as the mining sums its tables: `journeys/scratch/mined_steps` (the",
-        "  path steps joined to the definition's touchpoints), `journeys/scratch/mined_transitions` +",
-        "  `journeys/transitions` (counts, distinct journeys, median and p90 seconds, conformance kind per",
-        "  edge) and `exports/variant_paths` (statement files in `sql/`).",
+        "  mining's own route on it, as the mining sums its tables: `mining.register_mined_steps` (the",
+        "  path steps read by `journeys/mined_steps` in journey order and paired into transitions with their",
+        "  seconds and conformance kind in numpy, `journey_mining/paths.py`), `journeys/transitions` (counts,",
+        "  distinct journeys, median and p90 seconds per edge) and `exports/variant_paths` (statement files",
+        "  in `sql/`).",
         "  pm4py's side is `pm4py.discover_dfg` + `pm4py.get_variants` on a pandas DataFrame with explicit",
         "  case, activity and timestamp keys. Loading that DataFrame from DuckDB is reported beside it but",
         "  not included in the ratio (a pm4py user pays a load too, from whatever file they have; ours",
@@ -1212,7 +1200,7 @@ def dfg_bound(size: SizeResult) -> str:
     parts = size.stage("dfg_sql").details["parts"]
     top = max(parts, key=parts.get)
     return (f" What bounds it: our statements are the product's, which also give every transition's seconds "
-            f"and conformance kind; the largest is {top} ({parts[top]:.2f} s of "
+            f"and conformance kind; the largest part is {top} ({parts[top]:.2f} s of "
             f"{size.stage('dfg_sql').seconds:.2f} s), on 2 cores.")
 
 
@@ -1229,7 +1217,7 @@ def incremental_verdict(results: list[SizeResult]) -> list[str]:
         bound += (f"; it mines again only the touched persons ({phases['persons mined']:.2f} s: reading their "
                   f"whole history, not only the day), then sums the tables of SPEC section 5 from every person's "
                   f"path steps and records the identifiers it saw ({phases['over everyone']:.2f} s: exact "
-                  f"medians and p90s, distinct counts), every run; {phases['rest']:.2f} s outside the statements")
+                  f"medians and p90s, distinct counts), every run")
     elif top == "mine":
         bound += ("; it mines again only the touched persons, but sums the tables of SPEC section 5 from every "
                   "person's path steps on every run")

@@ -16,10 +16,12 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from journey_mining import db, identity, sql, touchpoints
-from journey_mining.definition import Definition
+from journey_mining import db, funnels, identity, paths, sql, touchpoints
+from journey_mining.definition import PATH_JOIN, Definition
 from journey_mining.errors import JourneyError
 
 # The folders of sql/ whose tables mining writes (sql/journeys/order.txt says when each phase runs).
@@ -29,10 +31,9 @@ PERSON_TABLES = sql.tables("journeys", "persons") + sql.tables("funnels", "perso
 # Summed from the person tables over everyone, every run (the [sums] phases, in this order).
 SUMMED_TABLES = sql.tables("journeys", "sums") + sql.tables("conformance", "sums") + sql.tables("funnels", "sums")
 # The persons mined are mined in passes over hash buckets of persons, one pass per this many of their
-# events: the journey cut's windows and the funnels' per-person lists then work on one pass's events
-# (at 100M events in one pass the ordered funnels ran out of a 4 GB memory limit; with only them in
-# passes, mine had written 176 GB of spill after 20 minutes). Each pass adds its persons' rows to the
-# person tables.
+# events: the journey cut and the funnels then work on one pass's mapped events in memory (at 100M
+# events in one pass the ordered funnels ran out of a 4 GB memory limit). Each pass adds its persons'
+# rows to the person tables.
 EVENTS_PER_PASS = 10_000_000
 
 
@@ -74,7 +75,7 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     try:
         for folder in FOLDERS:
             sql.run_steps(con, folder, {}, phase="tables")
-        _load_definition(con, definition)
+        load_definition(con, definition)
         latest = None if full else sql.one(
             con, "select coalesce(last_file_id, 0) from mining_state where definition = ? and definition_sha256 = ? "
                  "and mined_by = ? and since is not distinct from ? and until is not distinct from ?",
@@ -82,16 +83,9 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         remined = _forget_touched_persons(con, name, last_file_id=latest[0] if latest else None)
         passes = _passes(con, everyone=remined is None)
         _classify(con, definition, since, until, everyone=remined is None, passes=passes)
-        sql.run_steps(con, "journeys", {}, phase="macros")
-        sql.run_steps(con, "funnels", {}, phase="macros")
-        cut = {"inactivity_s": definition.cut.inactivity_s, "end_on_goal": definition.cut.end_on_goal,
-               "collapse_repeats": definition.cut.collapse_repeats}
         for mining_pass in range(passes):
-            sql.run_steps(con, "journeys", {**cut, "definition": name, "mining_pass": mining_pass}, phase="pass")
-            sql.run_steps(con, "funnels", {"mining_pass": mining_pass}, phase="pass")
-            sql.run_steps(con, "journeys", {"definition": name, "mining_pass": mining_pass}, phase="persons")
-            sql.run_steps(con, "funnels", {"definition": name}, phase="persons")
-        sql.run_steps(con, "journeys", {"definition": name}, phase="everyone")
+            _mine_pass(con, definition, mining_pass)
+        register_mined_steps(con, definition)
         _delete_definition_rows(con, name, SUMMED_TABLES)
         sql.run_steps(con, "journeys", {"definition": name, "since": since, "until": until}, phase="sums")
         sql.run_steps(con, "conformance", {"definition": name}, phase="sums")
@@ -155,9 +149,11 @@ def _forget_touched_persons(con: duckdb.DuckDBPyConnection, definition: str, *, 
     return sql.one(con, "select count(*) from touched_persons")[0]
 
 
-def _load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
-    """The definition's stages, touchpoints, allowed pairs and funnel steps as temporary tables."""
-    index = {t.name: i for i, t in enumerate(definition.touchpoints)}
+def load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
+    """The definition's stages, touchpoints, expected transitions and funnel steps as temporary tables."""
+    names = [t.name for t in definition.touchpoints]
+    index = {name: i for i, name in enumerate(names)}
+    expected = np.argwhere(paths.edge_kinds(definition) == paths.EXPECTED)
     tables = {
         "definition_stages": pa.table({
             "stage_index": pa.array([s.index for s in definition.stages], pa.int32()),
@@ -170,9 +166,9 @@ def _load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> 
             "stage_index": pa.array([t.stage_index for t in definition.touchpoints], pa.int32()),
             "goal": [t.goal for t in definition.touchpoints],
         }),
-        "definition_allowed": pa.table({
-            "source": pa.array([a for a, _ in definition.allowed], pa.string()),
-            "target": pa.array([b for _, b in definition.allowed], pa.string()),
+        "definition_expected": pa.table({
+            "source": pa.array([names[a] for a, _ in expected], pa.string()),
+            "target": pa.array([names[b] for _, b in expected], pa.string()),
         }),
         "definition_funnel_steps": pa.Table.from_pylist(
             [{"funnel": funnel.name, "funnel_order": order, "funnel_kind": funnel.order,
@@ -202,6 +198,109 @@ def _classify(con: duckdb.DuckDBPyConnection, definition: Definition, since: dat
     }
     sql.run_steps(con, "journeys", {**period, **bound.values, "everyone": everyone, "passes": passes},
                   phase="classify", fragments=fragments)
+
+
+def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pass: int) -> None:
+    """Add the person-table rows of the persons of one mining pass: their journeys, path steps, touchpoint
+    counts, funnel progress and event counts."""
+    name = definition.name
+    events = sql.arrow(con, "journeys/pass_events", {"mining_pass": mining_pass})
+    person, at, touchpoint = (events.column(c).to_numpy() for c in ("person_key", "t", "touchpoint_index"))
+    journeys = paths.cut(person, at, touchpoint, definition)
+    step_journey = journeys.of_event[journeys.starts_step]
+    step_touchpoint, step_at = touchpoint[journeys.starts_step], at[journeys.starts_step]
+    moves = paths.transitions(step_journey, step_touchpoint, step_at, definition)
+    stage_of = np.array([t.stage_index for t in definition.touchpoints], np.int32)
+    goal_of = np.array([t.goal for t in definition.touchpoints], bool)
+    touchpoint_names = pa.array([t.name for t in definition.touchpoints], pa.string())
+    starts = journeys.first_step
+    work = {
+        "pass_journeys": pa.table({
+            "journey": np.arange(len(journeys.person)), "person": journeys.person, "number": journeys.number,
+            "start_at": _times(journeys.start_at), "end_at": _times(journeys.end_at), "steps": journeys.steps,
+            "furthest_stage_index": np.maximum.reduceat(stage_of[step_touchpoint], starts) if len(starts) else stage_of[:0],
+            "converted": np.logical_or.reduceat(goal_of[step_touchpoint], starts) if len(starts) else goal_of[:0],
+            "conforms": paths.conforming(len(journeys.person), moves),
+            "path": pc.binary_join(pa.ListArray.from_arrays(
+                np.r_[starts, len(step_touchpoint)].astype(np.int32), touchpoint_names.take(step_touchpoint)),
+                PATH_JOIN)}),
+        "pass_steps": pa.table({
+            "journey": step_journey, "step": np.arange(len(step_journey)) - starts[step_journey] + 1,
+            "touchpoint_index": step_touchpoint, "step_at": _times(step_at)}),
+        "pass_event_journeys": pa.table({
+            "journey": journeys.of_event, "touchpoint_index": touchpoint, "unit_score": events.column("unit_score")}),
+        "pass_funnel_progress": _ordered_funnel_progress(definition, person, at, touchpoint),
+    }
+    for table, rows in work.items():
+        con.register(table, rows)
+    try:
+        sql.run_steps(con, "journeys", {"definition": name}, phase="pass")
+        sql.run_steps(con, "funnels", {"mining_pass": mining_pass}, phase="pass")
+        sql.run_steps(con, "journeys", {"definition": name, "mining_pass": mining_pass}, phase="persons")
+        sql.run_steps(con, "funnels", {"definition": name}, phase="persons")
+    finally:
+        for table in work:
+            con.unregister(table)
+
+
+def _times(microseconds: np.ndarray) -> pa.Array:
+    return pa.array(microseconds, pa.timestamp("us", tz="UTC"))
+
+
+def _ordered_funnel_progress(definition: Definition, person: np.ndarray, at: np.ndarray,
+                             touchpoint: np.ndarray) -> pa.Table:
+    """The step times each person reached in each sequential or strict funnel (funnels.step_times), from
+    the pass's mapped events in reading order."""
+    columns = {"funnel": [], "person": [], "step_times": []}
+    index = {t.name: i for i, t in enumerate(definition.touchpoints)}
+    tied = (person[1:] == person[:-1]) & (at[1:] == at[:-1])  # events of one person and time
+    for funnel in definition.funnels:
+        if funnel.order == "any":
+            continue
+        at_step = np.zeros((len(definition.touchpoints), len(funnel.steps)), bool)
+        for step, name in enumerate(funnel.steps):
+            at_step[index[name], step] = True
+        # a funnel reads a person's events of one time by the lowest step of their touchpoint (touchpoints at
+        # no step last), then in reading order: lexsort is stable
+        lowest = np.where(at_step.any(axis=1), np.argmax(at_step, axis=1), len(funnel.steps))
+        order = np.lexsort((lowest[touchpoint], at, person)) if tied.any() else np.arange(len(person))
+        if funnel.order == "sequential":  # moved only by events of its steps; strict funnels drop at any other
+            order = order[at_step[touchpoint[order]].any(axis=1)]
+        persons, reached, times = funnels.step_times(
+            person[order], at[order], touchpoint[order], at_step, strict=funnel.order == "strict",
+            window_us=None if funnel.window_s is None else funnel.window_s * 1_000_000)
+        columns["funnel"].append(pa.repeat(pa.scalar(funnel.name), len(persons)))
+        columns["person"].append(pa.array(persons))
+        columns["step_times"].append(pa.ListArray.from_arrays(
+            np.r_[0, np.cumsum(reached)], times[np.arange(times.shape[1]) < reached[:, None]]))
+    return pa.table({name: pa.chunked_array(parts, type={"funnel": pa.string(), "person": pa.int64(),
+                                                           "step_times": pa.list_(pa.int64())}[name])
+                     for name, parts in columns.items()})
+
+
+def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
+    """Everyone's path steps (mined in this run or before) and their transitions, for the sums:
+    `mined_steps` and `mined_transitions`, registered on the connection for the rest of the run."""
+    steps = sql.arrow(con, "journeys/mined_steps", {"definition": definition.name})
+    journey_ids = steps.column("journey_id")
+    new_journey = np.r_[True, pc.not_equal(journey_ids[1:], journey_ids[:-1]).to_numpy(zero_copy_only=False)] \
+        if len(journey_ids) else np.zeros(0, bool)
+    journey = np.cumsum(new_journey) - 1
+    touchpoint, at = steps.column("touchpoint_index").to_numpy(), steps.column("t").to_numpy()
+    first = np.flatnonzero(new_journey)
+    moves = paths.transitions(journey, touchpoint, at, definition)
+    names = pa.array([t.name for t in definition.touchpoints] + ["(start)", "(end)"])
+    count = len(definition.touchpoints)
+    con.register("mined_steps", pa.table({
+        "journey": journey, "step": np.arange(len(journey)) - first[journey] + 1, "touchpoint_index": touchpoint,
+        "stage_index": np.array([t.stage_index for t in definition.touchpoints], np.int32)[touchpoint],
+        "goal": np.array([t.goal for t in definition.touchpoints], bool)[touchpoint], "step_at": _times(at)}))
+    con.register("mined_transitions", pa.table({
+        "journey": moves.journey,
+        "source": names.take(np.where(moves.source == paths.START, count, moves.source)),
+        "target": names.take(np.where(moves.target == paths.END, count + 1, moves.target)),
+        "seconds": pa.array(moves.seconds, from_pandas=True),
+        "kind": pa.array(paths.KINDS).take(moves.kind)}))
 
 
 def event_counts(con: duckdb.DuckDBPyConnection, definition: str) -> EventCounts:

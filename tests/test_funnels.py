@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from journey_mining import db, definition, identity, ingest, mining
+from journey_mining import funnels as fold
 
 START = datetime(2026, 9, 1, tzinfo=timezone.utc)
 TOUCHPOINTS = {"A": "a", "B": "b", "C": "c", "X": "x"}  # touchpoint -> event name; X is in no step
@@ -198,11 +199,14 @@ def reference_any(events, step_numbers, window):
     return best
 
 
-@pytest.mark.parametrize("seed, events_per_pass", [(1, mining.EVENTS_PER_PASS), (2, mining.EVENTS_PER_PASS),
-                                                    (3, mining.EVENTS_PER_PASS), (1, 150), (3, 40)])
-def test_random_funnels_equal_the_reference(tmp_path, monkeypatch, seed, events_per_pass):
-    """Also with the persons mined in several passes over buckets of persons."""
+@pytest.mark.parametrize("seed, events_per_pass, state_bytes", [
+    (1, mining.EVENTS_PER_PASS, fold.STATE_BYTES), (2, mining.EVENTS_PER_PASS, fold.STATE_BYTES),
+    (3, mining.EVENTS_PER_PASS, fold.STATE_BYTES), (1, 150, fold.STATE_BYTES), (3, 40, fold.STATE_BYTES),
+    (4, mining.EVENTS_PER_PASS, 1)])
+def test_random_funnels_equal_the_reference(tmp_path, monkeypatch, seed, events_per_pass, state_bytes):
+    """Also with the persons mined in several passes over buckets of persons, and folded one person at a time."""
     monkeypatch.setattr(mining, "EVENTS_PER_PASS", events_per_pass)
+    monkeypatch.setattr(fold, "STATE_BYTES", state_bytes)
     rng = random.Random(seed)
     people = {}
     for person in range(120):

@@ -8,19 +8,14 @@ with all_journeys as (
 ),
 
 taken as (
-    select source, target, kind, count(distinct journey_id) as journeys
+    select source, target, kind, count(distinct journey) as journeys
     from mined_transitions
     where kind in ('skip', 'backward', 'entry')
     group by source, target, kind
 ),
 
 assumed as (
-    select a.touchpoint as source, b.touchpoint as target
-    from definition_touchpoints as a
-    join definition_touchpoints as b
-      on a.touchpoint <> b.touchpoint and b.stage_index in (a.stage_index, a.stage_index + 1)
-    union
-    select source, target from definition_allowed where source <> target
+    select source, target from definition_expected where source <> target
 ),
 
 not_taken as (

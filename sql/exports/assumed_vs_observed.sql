@@ -1,7 +1,7 @@
 -- One row per transition of the definition that the assumed journey has or that journeys took:
 -- every edge of transitions ((start) and (end) included), then every assumed transition nobody took
 -- (deviations of kind not_taken). An edge is assumed when it joins two different touchpoints and its
--- kind is expected: the rule journeys/macros/step_transitions applies and deviations lists as not_taken.
+-- kind is expected: the rule of journey_mining/paths.py (edge_kinds) and deviations lists as not_taken.
 -- parameters: definition
 with all_journeys as (
     select count(*) as journeys from journeys where definition = $definition

@@ -1,36 +1,19 @@
--- Adds the mined persons' rows of journey_touchpoints: per journey and touchpoint, its mapped events
--- and their scores put on one scale from -1 to 1 by score_kind (SPEC section 5, mean_score); a score
--- outside its kind's range, or of a kind not known, is left out.
+-- Adds the pass's rows of journey_touchpoints: per journey and touchpoint, its mapped events and the
+-- sum of their scores on the one scale from -1 to 1 (scratch/classified_events).
 -- parameters: definition
 insert into journey_touchpoints
-with scored as (
+with per_journey as (
     select
-        e.*,
-        case
-            when score_kind = 'csat' and score between 1 and 5 then (score - 3) / 2
-            when score_kind = 'nps' and score between 0 and 10 then (score - 5) / 5
-            when coalesce(score_kind, 'sentiment') = 'sentiment' and score between -1 and 1 then score
-        end as unit_score
-    from journey_events as e
-),
-
-journey_ids as (
-    select person_id, journey_number, journey_id from pass_steps where step = 1
-),
-
-final as (
-    select
-        $definition as definition,
-        s.person_id,
-        j.journey_id,
-        t.touchpoint,
+        journey,
+        touchpoint_index,
         count(*) as events,
-        count(s.unit_score) as scored_events,
-        sum(s.unit_score::decimal(38, 18)) as score_sum
-    from scored as s
-    join journey_ids as j using (person_id, journey_number)
-    join definition_touchpoints as t using (touchpoint_index)
-    group by all
+        count(unit_score) as scored_events,
+        sum(unit_score::decimal(38, 18)) as score_sum
+    from pass_event_journeys
+    group by journey, touchpoint_index
 )
 
-select * from final
+select $definition as definition, i.person_id, i.journey_id, t.touchpoint, p.events, p.scored_events, p.score_sum
+from per_journey as p
+join pass_journey_ids as i using (journey)
+join definition_touchpoints as t using (touchpoint_index)

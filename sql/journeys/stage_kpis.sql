@@ -2,15 +2,15 @@
 -- parameters: definition
 insert into stage_kpis
 with journey_facts as (
-    select journey_id, bool_or(goal) as converted, max(stage_index) as highest_stage, min(step_at) as first_step_at
+    select journey, bool_or(goal) as converted, max(stage_index) as highest_stage, min(step_at) as first_step_at
     from mined_steps
-    group by journey_id
+    group by journey
 ),
 
 reached as (
-    select s.journey_id, s.stage_index, min(s.step_at) as reached_at
+    select s.journey, s.stage_index, min(s.step_at) as reached_at
     from mined_steps as s
-    group by s.journey_id, s.stage_index
+    group by s.journey, s.stage_index
 ),
 
 per_stage as (
@@ -19,7 +19,7 @@ per_stage as (
         count(*) as journeys_reached,
         median((epoch_us(r.reached_at) - epoch_us(j.first_step_at)) / 1e6) as median_s_to_reach
     from reached as r
-    join journey_facts as j using (journey_id)
+    join journey_facts as j using (journey)
     group by r.stage_index
 ),
 

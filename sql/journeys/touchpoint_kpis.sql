@@ -11,13 +11,13 @@ with per_event as (
 ),
 
 journey_facts as (
-    select journey_id, bool_or(goal) as converted, arg_max(touchpoint_index, step) as last_touchpoint
+    select journey, bool_or(goal) as converted, arg_max(touchpoint_index, step) as last_touchpoint
     from mined_steps
-    group by journey_id
+    group by journey
 ),
 
 per_journey as (
-    select touchpoint_index, count(distinct journey_id) as journeys
+    select touchpoint_index, count(distinct journey) as journeys
     from mined_steps
     group by touchpoint_index
 ),

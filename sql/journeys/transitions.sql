@@ -6,7 +6,7 @@ with edges as (
         source,
         target,
         count(*) as transitions,
-        count(distinct journey_id) as journeys,
+        count(distinct journey) as journeys,
         median(seconds) as median_s,
         quantile_cont(seconds, 0.9) as p90_s,
         any_value(kind) as kind

@@ -4,16 +4,16 @@
 -- attempt of the highest level counts, its times being the first event of each of those steps.
 create or replace temp table funnel_progress_any as
 with events as (
-    select * from funnel_events where funnel_kind = 'any' and len(ks) > 0
+    select * from funnel_events
 ),
 
 step_events as (
-    select funnel, person_id, t, unnest(ks) as step from events
+    select funnel, person_key, t, unnest(ks) as step from events
 ),
 
 start_steps as (
     select
-        e.funnel, e.person_id, e.event_id, e.source, e.first_step, e.t as start_t, e.window_us, numbered.step
+        e.funnel, e.person_key, e.event_id, e.source, e.first_step, e.t as start_t, e.window_us, numbered.step
     from events as e
     cross join lateral (select range as step from range(1, e.steps + 1)) as numbered
 ),
@@ -23,13 +23,13 @@ firsts as (
     select s.*, x.t as first_t
     from start_steps as s
     asof left join step_events as x
-      on x.funnel = s.funnel and x.person_id = s.person_id and x.step = s.step and s.start_t <= x.t
+      on x.funnel = s.funnel and x.person_key = s.person_key and x.step = s.step and s.start_t <= x.t
 ),
 
 attempts as (
     select
         funnel,
-        person_id,
+        person_key,
         event_id,
         source,
         first_step,
@@ -38,21 +38,21 @@ attempts as (
                  filter (where first_t is not null and (window_us is null or first_t - start_t <= window_us)),
                  []::bigint[]) as step_times
     from firsts
-    group by funnel, person_id, event_id, source, first_step, start_t
+    group by funnel, person_key, event_id, source, first_step, start_t
 ),
 
 ranked as (
     select
         *,
         row_number() over (
-            partition by funnel, person_id
+            partition by funnel, person_key
             order by len(step_times) desc, start_t, first_step, event_id, source
         ) as place
     from attempts
 ),
 
 final as (
-    select funnel, person_id, step_times from ranked where place = 1
+    select funnel, person_key, step_times from ranked where place = 1
 )
 
 select * from final

@@ -1,32 +1,43 @@
--- One row per event of the analysed period of the persons mined in this run (everyone, or the
--- touched persons): whether it is in the definition's scope and, if so, the index of the first
--- touchpoint (in file order) it matches; null when it matches none; and the mining pass of its person
--- (a hash bucket of $passes), in whose order the rows are stored when there are several ({{order}}),
+-- One row per event of the analysed period of the persons mined in this run: its person's key and
+-- mining pass, its time in microseconds, whether it is in the definition's scope and, if so, the index
+-- of the first touchpoint (in file order) it matches (null when it matches none), and its score put on
+-- one scale from -1 to 1 by score_kind (SPEC section 5, mean_score; a score outside its kind's range,
+-- or of a kind not known, is left out). Stored in mining pass order when there are several ({{order}}),
 -- so that each pass reads only its own row groups.
 -- {{scope}} and {{touchpoint}} are predicates built from the validated definition, values bound.
--- parameters: since, until, everyone, passes
+-- parameters: since, until
 -- fragments: scope, touchpoint, order
 create or replace temp table classified_events as
 with period as (
-    select *
-    from person_events
-    where ($since is null or occurred_at >= $since)
-      and ($until is null or occurred_at < $until)
-      and ($everyone or person_id in (select person_id from touched_persons))
+    select k.person_key, k.mining_pass, e.*
+    from person_events as e
+    join mined_person_keys as k using (person_id)
+    where ($since is null or e.occurred_at >= $since)
+      and ($until is null or e.occurred_at < $until)
+),
+
+scored as (
+    select
+        *,
+        case when score is not null then json_extract_string(properties, '$.score_kind') end as score_kind
+    from period
 ),
 
 final as (
     select
-        person_id,
+        person_key,
+        mining_pass,
+        epoch_us(occurred_at) as t,
         event_id,
         source,
-        occurred_at,
-        score,
-        json_extract_string(properties, '$.score_kind') as score_kind,
+        case
+            when score_kind = 'csat' and score between 1 and 5 then (score - 3) / 2
+            when score_kind = 'nps' and score between 0 and 10 then (score - 5) / 5
+            when coalesce(score_kind, 'sentiment') = 'sentiment' and score between -1 and 1 then score
+        end as unit_score,
         coalesce({{scope}}, false) as in_scope,
-        case when coalesce({{scope}}, false) then {{touchpoint}} end as touchpoint_index,
-        hash(person_id) % $passes as mining_pass
-    from period
+        case when coalesce({{scope}}, false) then {{touchpoint}} end as touchpoint_index
+    from scored
 )
 
 select * from final {{order}}

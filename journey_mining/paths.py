@@ -1,0 +1,115 @@
+"""Journeys and their paths from a person's mapped events in reading order: the journey cut, the path
+steps and the directly-follows transitions between them, with each transition's conformance kind.
+
+These are sequential rules (each event is judged against the one before it), so they run over arrays
+that DuckDB sorted once, a person's events together: a handful of numpy operations over all events
+at once instead of SQL windows that sort again. Everything is an integer: persons are keys, touchpoints
+are indexes into the definition, times are microseconds since the epoch.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from journey_mining.definition import Definition
+
+# Transition kinds, as stored (the names of SPEC section 5), and their codes below.
+KINDS = ("expected", "skip", "backward", "entry")
+EXPECTED, SKIP, BACKWARD, ENTRY = range(4)
+START = END = -1  # the touchpoint index of (start) as a source and of (end) as a target
+
+
+def edge_kinds(definition: Definition) -> np.ndarray:
+    """The conformance kind of every transition between two touchpoints, [source, target]: expected
+    when the target is in the source's stage or the next one, or the pair is in `allowed`; a skip when
+    it lies further on; backward when it lies before."""
+    stage = np.array([t.stage_index for t in definition.touchpoints])
+    index = {t.name: i for i, t in enumerate(definition.touchpoints)}
+    kinds = np.where(stage[None, :] > stage[:, None] + 1, SKIP,
+                     np.where(stage[None, :] < stage[:, None], BACKWARD, EXPECTED))
+    for source, target in definition.allowed:
+        kinds[index[source], index[target]] = EXPECTED
+    return kinds
+
+
+def entry_kinds(definition: Definition) -> np.ndarray:
+    """The kind of (start) -> touchpoint: expected into the first stage, else an entry."""
+    return np.array([EXPECTED if t.stage_index == 0 else ENTRY for t in definition.touchpoints])
+
+
+@dataclass(frozen=True)
+class Journeys:
+    """The journeys cut from the events of some persons, numbered 0, 1, … in reading order."""
+
+    of_event: np.ndarray      # per event: its journey
+    starts_step: np.ndarray   # per event: whether it starts a path step
+    person: np.ndarray        # per journey: the person's key
+    number: np.ndarray        # per journey: 1, 2, … within the person
+    start_at: np.ndarray      # per journey: its first event's time
+    end_at: np.ndarray        # per journey: its last event's time
+    steps: np.ndarray         # per journey: the number of path steps
+    first_step: np.ndarray    # per journey: the index of its first step in the step arrays
+
+
+def cut(person: np.ndarray, at: np.ndarray, touchpoint: np.ndarray, definition: Definition) -> Journeys:
+    """Cut the events (in reading order: by person, time, event_id, source) into journeys and steps.
+
+    A journey starts at a person's first event, after a gap longer than the inactivity, and, with
+    end_on_goal, after a goal event. An event starts a path step when it starts a journey, when
+    repeats are not collapsed, or when its touchpoint differs from the event before.
+    """
+    count = len(person)
+    goal = np.array([t.goal for t in definition.touchpoints], bool)
+    new_person = np.r_[True, person[1:] != person[:-1]] if count else np.zeros(0, bool)
+    starts = new_person.copy()
+    starts[1:] |= at[1:] - at[:-1] > definition.cut.inactivity_s * 1_000_000
+    if definition.cut.end_on_goal:
+        starts[1:] |= goal[touchpoint[:-1]]
+    starts_step = starts.copy()
+    if definition.cut.collapse_repeats:
+        starts_step[1:] |= touchpoint[1:] != touchpoint[:-1]
+    else:
+        starts_step[:] = True
+    of_event = np.cumsum(starts) - 1
+    first_event = np.flatnonzero(starts)
+    person_first_journey = np.maximum.accumulate(np.where(new_person, of_event, 0))
+    steps = np.bincount(of_event[starts_step], minlength=len(first_event))
+    return Journeys(
+        of_event=of_event, starts_step=starts_step, person=person[first_event],
+        number=(of_event - person_first_journey + 1)[first_event], start_at=at[first_event],
+        end_at=at[np.r_[first_event[1:], count] - 1] if count else at[:0],
+        steps=steps, first_step=np.r_[0, np.cumsum(steps)[:-1]] if count else steps)
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """The directly-follows pairs of journeys' paths, one row per pair: (start) -> first step and step ->
+    next step (one per step, as its target), then last step -> (end) (one per journey)."""
+
+    journey: np.ndarray
+    source: np.ndarray   # touchpoint index; START for (start)
+    target: np.ndarray   # touchpoint index; END for (end)
+    seconds: np.ndarray  # between the two steps; NaN from (start) and into (end)
+    kind: np.ndarray     # code into KINDS
+
+
+def transitions(journey: np.ndarray, touchpoint: np.ndarray, at: np.ndarray, definition: Definition) -> Transitions:
+    """The transitions of paths given as steps in journey and step order (a journey's steps together)."""
+    count = len(journey)
+    first = np.r_[True, journey[1:] != journey[:-1]] if count else np.zeros(0, bool)
+    last = np.r_[first[1:], True] if count else first
+    # each step is the target of one pair (from the step before, or from (start)), and each last step
+    # is also the source of a pair into (end)
+    source = np.where(first, START, np.r_[START, touchpoint[:-1]] if count else touchpoint)
+    seconds = np.where(first, np.nan, np.r_[0, at[1:] - at[:-1]] / 1e6 if count else np.zeros(0))
+    kinds, entries = edge_kinds(definition), entry_kinds(definition)
+    kind = np.where(first, entries[touchpoint], kinds[np.maximum(source, 0), touchpoint])
+    ends = np.flatnonzero(last)
+    return Transitions(journey=np.r_[journey, journey[ends]], source=np.r_[source, touchpoint[ends]],
+                       target=np.r_[touchpoint, np.full(len(ends), END)], seconds=np.r_[seconds, np.full(len(ends), np.nan)],
+                       kind=np.r_[kind, np.full(len(ends), EXPECTED)])
+
+
+def conforming(journeys: int, moves: Transitions) -> np.ndarray:
+    """Per journey 0 … journeys - 1: whether every transition of its path is expected."""
+    return np.bincount(moves.journey[moves.kind != EXPECTED], minlength=journeys) == 0

@@ -8,10 +8,16 @@
 -- parameters: since, until
 -- fragments: scope, touchpoint, order
 create or replace temp table classified_events as
-with period as (
-    select k.person_key, k.mining_pass, e.*
-    from person_events as e
+with identity_keys as (
+    select i.id_kind, i.id_value, k.person_key, k.mining_pass
+    from identities as i
     join mined_person_keys as k using (person_id)
+),
+
+period as (
+    select k.person_key, k.mining_pass, e.*
+    from keyed_events as e
+    join identity_keys as k using (id_kind, id_value)
     where ($since is null or e.occurred_at >= $since)
       and ($until is null or e.occurred_at < $until)
 ),

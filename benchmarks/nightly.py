@@ -11,9 +11,9 @@ make hundreds of thousands of variants, mined with benchmarks/many_variants.yaml
     generate      the landing data (Parquet, one file per event day; skipped when cached)
     ingest        both sources into `events` (ingest.ingest, every file of the landing folder)
     identities    persons as connected components (identity.build_persons)
-    mine          mapping, journeys and every table of SPEC section 5 in SQL (mining.mine)
+    mine          mapping, journeys and every KPI table (mining.mine)
     conformance   fitness and precision, counted per variant as pm4py replays them (run.conform)
-    export        the files of SPEC section 6 (run.export: CSV, Parquet, XES, PNML/BPMN, summary;
+    export        every output file (run.export: CSV, Parquet, XES, PNML/BPMN, summary;
                   then report.write_report: report.html)
     floor         DuckDB's own time to sort the events by person and time (the bare floor)
     dfg+variants  the directly-follows graph and the variants of the mined path steps, twice: with the
@@ -583,7 +583,7 @@ def mine_phases(started: float, seconds: float) -> dict[str, float]:
     """Where mine, started at `started` (perf_counter) and taking `seconds`, spent them: on the persons it mines
     (all, or the touched ones of an incremental run), from forgetting their rows to the person tables,
     statements and the journey cut and funnels in numpy alike; and over everyone, from reading every path
-    step (`journeys/mined_steps`) on (the tables of SPEC section 5 summed from every person's path steps, and
+    step (`journeys/mined_steps`) on (the KPI tables summed from every person's path steps, and
     the run's state)."""
     summing = next(at for name, _, at in RUNNING_SQL if name == "journeys/mined_steps") - started
     return {"persons mined": summing, "over everyone": seconds - summing}
@@ -949,7 +949,7 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
         "  variants, mined with `benchmarks/many_variants.yaml`. Each size of each shape is measured with",
         "  the same stages on its own data, database and definition.",
         "- **ingest** reads every Parquet file of the landing folder (clickstream, then CRM, one run per",
-        "  source), with the dedupe, quarantine and per-file counts of SPEC section 1.",
+        "  source), with the dedupe, quarantine and per-file counts of every ingest.",
         f"- **conformance** is `run.conform` with a time budget of {budget:g} s instead of the product's",
         f"  {product:g} s, so that the table shows how long fitness and precision really take. With the",
         f"  product's budget, a nightly run whose conformance figure here is above {product:g} s stops there",
@@ -1239,11 +1239,11 @@ def incremental_verdict(results: list[SizeResult]) -> list[str]:
     bound = f"What bounds it: {top}, {parts[top]:.2f} s, {parts[top] / night.seconds:.0%} of the night"
     if top == "mine" and (phases := size.stage("night_mine").details.get("phases")):
         bound += (f"; it mines again only the touched persons ({phases['persons mined']:.2f} s: reading their "
-                  f"whole history, not only the day), then sums the tables of SPEC section 5 from every person's "
+                  f"whole history, not only the day), then sums the KPI tables from every person's "
                   f"path steps and records the identifiers it saw ({phases['over everyone']:.2f} s: exact "
                   f"medians and p90s, distinct counts), every run")
     elif top == "mine":
-        bound += ("; it mines again only the touched persons, but sums the tables of SPEC section 5 from every "
+        bound += ("; it mines again only the touched persons, but sums the KPI tables from every "
                   "person's path steps on every run")
     bound += "."
     others = "; ".join(f"{r.night_ratio():.1%} at {human(r.target_events)}" for r in measured if r is not size)

@@ -86,10 +86,14 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         for mining_pass in range(passes):
             _mine_pass(con, definition, mining_pass)
         register_mined_steps(con, definition)
-        _delete_definition_rows(con, name, SUMMED_TABLES)
-        sql.run_steps(con, "journeys", {"definition": name, "since": since, "until": until}, phase="sums")
-        sql.run_steps(con, "conformance", {"definition": name}, phase="sums")
-        sql.run_steps(con, "funnels", {"definition": name}, phase="sums")
+        try:
+            _delete_definition_rows(con, name, SUMMED_TABLES)
+            sql.run_steps(con, "journeys", {"definition": name, "since": since, "until": until}, phase="sums")
+            sql.run_steps(con, "conformance", {"definition": name}, phase="sums")
+            sql.run_steps(con, "funnels", {"definition": name}, phase="sums")
+        finally:  # let go of their Arrow memory
+            for table in ("mined_steps", "mined_transitions"):
+                con.unregister(table)
         _delete_definition_rows(con, name, sql.tables("journeys", "state"))
         sql.run_steps(con, "journeys", {"definition": name, "definition_sha256": fingerprint, "since": since,
                                         "until": until, "remined_persons": remined, "mined_by": mining_code_digest()},
@@ -218,8 +222,8 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
         "pass_journeys": pa.table({
             "journey": np.arange(len(journeys.person)), "person": journeys.person, "number": journeys.number,
             "start_at": _times(journeys.start_at), "end_at": _times(journeys.end_at), "steps": journeys.steps,
-            "furthest_stage_index": np.maximum.reduceat(stage_of[step_touchpoint], starts) if len(starts) else stage_of[:0],
-            "converted": np.logical_or.reduceat(goal_of[step_touchpoint], starts) if len(starts) else goal_of[:0],
+            "furthest_stage_index": _per_journey(np.maximum, stage_of[step_touchpoint], starts),
+            "converted": _per_journey(np.logical_or, goal_of[step_touchpoint], starts),
             "conforms": paths.conforming(len(journeys.person), moves),
             "path": pc.binary_join(pa.ListArray.from_arrays(
                 np.r_[starts, len(step_touchpoint)].astype(np.int32), touchpoint_names.take(step_touchpoint)),
@@ -241,6 +245,11 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
     finally:
         for table in work:
             con.unregister(table)
+
+
+def _per_journey(ufunc: np.ufunc, per_step: np.ndarray, first_steps: np.ndarray) -> np.ndarray:
+    """`ufunc` over the steps of each journey (journeys start at `first_steps`)."""
+    return ufunc.reduceat(per_step, first_steps) if len(first_steps) else per_step[:0]
 
 
 def _times(microseconds: np.ndarray) -> pa.Array:
@@ -280,7 +289,8 @@ def _ordered_funnel_progress(definition: Definition, person: np.ndarray, at: np.
 
 def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
     """Everyone's path steps (mined in this run or before) and their transitions, for the sums:
-    `mined_steps` and `mined_transitions`, registered on the connection for the rest of the run."""
+    `mined_steps` and `mined_transitions`, registered on the connection (`mine` lets go of them once the
+    sums are written)."""
     steps = sql.arrow(con, "journeys/mined_steps", {"definition": definition.name})
     journey_ids = steps.column("journey_id")
     new_journey = np.r_[True, pc.not_equal(journey_ids[1:], journey_ids[:-1]).to_numpy(zero_copy_only=False)] \
@@ -295,12 +305,15 @@ def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition)
         "journey": journey, "step": np.arange(len(journey)) - first[journey] + 1, "touchpoint_index": touchpoint,
         "stage_index": np.array([t.stage_index for t in definition.touchpoints], np.int32)[touchpoint],
         "goal": np.array([t.goal for t in definition.touchpoints], bool)[touchpoint], "step_at": _times(at)}))
+    # names as dictionaries (DuckDB reads them as text): an index per transition, not a string
     con.register("mined_transitions", pa.table({
         "journey": moves.journey,
-        "source": names.take(np.where(moves.source == paths.START, count, moves.source)),
-        "target": names.take(np.where(moves.target == paths.END, count + 1, moves.target)),
+        "source": pa.DictionaryArray.from_arrays(
+            np.where(moves.source == paths.START, count, moves.source).astype(np.int32), names),
+        "target": pa.DictionaryArray.from_arrays(
+            np.where(moves.target == paths.END, count + 1, moves.target).astype(np.int32), names),
         "seconds": pa.array(moves.seconds, from_pandas=True),
-        "kind": pa.array(paths.KINDS).take(moves.kind)}))
+        "kind": pa.DictionaryArray.from_arrays(moves.kind.astype(np.int32), pa.array(paths.KINDS))}))
 
 
 def event_counts(con: duckdb.DuckDBPyConnection, definition: str) -> EventCounts:

@@ -105,9 +105,10 @@ def transitions(journey: np.ndarray, touchpoint: np.ndarray, at: np.ndarray, def
     kinds, entries = edge_kinds(definition), entry_kinds(definition)
     kind = np.where(first, entries[touchpoint], kinds[np.maximum(source, 0), touchpoint])
     ends = np.flatnonzero(last)
-    return Transitions(journey=np.r_[journey, journey[ends]], source=np.r_[source, touchpoint[ends]],
-                       target=np.r_[touchpoint, np.full(len(ends), END)], seconds=np.r_[seconds, np.full(len(ends), np.nan)],
-                       kind=np.r_[kind, np.full(len(ends), EXPECTED)])
+    return Transitions(
+        journey=np.r_[journey, journey[ends]], source=np.r_[source, touchpoint[ends]],
+        target=np.r_[touchpoint, np.full(len(ends), END)], seconds=np.r_[seconds, np.full(len(ends), np.nan)],
+        kind=np.r_[kind, np.full(len(ends), EXPECTED)])
 
 
 def conforming(journeys: int, moves: Transitions) -> np.ndarray:

@@ -214,8 +214,7 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
     step_journey = journeys.of_event[journeys.starts_step]
     step_touchpoint, step_at = touchpoint[journeys.starts_step], at[journeys.starts_step]
     moves = paths.transitions(step_journey, step_touchpoint, step_at, definition)
-    stage_of = np.array([t.stage_index for t in definition.touchpoints], np.int32)
-    goal_of = np.array([t.goal for t in definition.touchpoints], bool)
+    stage_of, goal_of = paths.stage_of(definition), paths.goal_of(definition)
     touchpoint_names = pa.array([t.name for t in definition.touchpoints], pa.string())
     starts = journeys.first_step
     work = {
@@ -303,8 +302,8 @@ def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition)
     count = len(definition.touchpoints)
     con.register("mined_steps", pa.table({
         "journey": journey, "step": np.arange(len(journey)) - first[journey] + 1, "touchpoint_index": touchpoint,
-        "stage_index": np.array([t.stage_index for t in definition.touchpoints], np.int32)[touchpoint],
-        "goal": np.array([t.goal for t in definition.touchpoints], bool)[touchpoint], "step_at": _times(at)}))
+        "stage_index": paths.stage_of(definition)[touchpoint], "goal": paths.goal_of(definition)[touchpoint],
+        "step_at": _times(at)}))
     # names as dictionaries (DuckDB reads them as text): an index per transition, not a string
     con.register("mined_transitions", pa.table({
         "journey": moves.journey,

@@ -19,11 +19,21 @@ EXPECTED, SKIP, BACKWARD, ENTRY = range(4)
 START = END = -1  # the touchpoint index of (start) as a source and of (end) as a target
 
 
+def stage_of(definition: Definition) -> np.ndarray:
+    """Per touchpoint index: the index of its stage."""
+    return np.array([t.stage_index for t in definition.touchpoints], np.int32)
+
+
+def goal_of(definition: Definition) -> np.ndarray:
+    """Per touchpoint index: whether it is a goal."""
+    return np.array([t.goal for t in definition.touchpoints], bool)
+
+
 def edge_kinds(definition: Definition) -> np.ndarray:
     """The conformance kind of every transition between two touchpoints, [source, target]: expected
     when the target is in the source's stage or the next one, or the pair is in `allowed`; a skip when
     it lies further on; backward when it lies before."""
-    stage = np.array([t.stage_index for t in definition.touchpoints])
+    stage = stage_of(definition)
     index = {t.name: i for i, t in enumerate(definition.touchpoints)}
     kinds = np.where(stage[None, :] > stage[:, None] + 1, SKIP,
                      np.where(stage[None, :] < stage[:, None], BACKWARD, EXPECTED))
@@ -59,7 +69,7 @@ def cut(person: np.ndarray, at: np.ndarray, touchpoint: np.ndarray, definition: 
     repeats are not collapsed, or when its touchpoint differs from the event before.
     """
     count = len(person)
-    goal = np.array([t.goal for t in definition.touchpoints], bool)
+    goal = goal_of(definition)
     new_person = np.r_[True, person[1:] != person[:-1]] if count else np.zeros(0, bool)
     starts = new_person.copy()
     starts[1:] |= at[1:] - at[:-1] > definition.cut.inactivity_s * 1_000_000

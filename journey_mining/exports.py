@@ -21,7 +21,7 @@ from journey_mining import sql
 CSV_TABLES = sql.tables("exports")
 FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet would run as a formula
 SHEET_ROWS = 100_000  # per sheet of the Excel workbook, well under Excel's 1,048,576 and quick to write
-EXPORT_BATCH_ROWS = 500_000  # journeys and XES lines are streamed: at 100M events neither fits in memory at once
+EXPORT_BATCH_ROWS = 500_000  # journeys are streamed: at 100M events they do not fit in memory at once
 
 
 @contextmanager
@@ -102,10 +102,10 @@ XES_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 
 def write_xes(con: duckdb.DuckDBPyConnection, definition: str, path: Path) -> None:
     """The journeys as an XES event log (case = journey, activity = touchpoint, one event per path step),
-    for Disco, ProM, Celonis, Apromore or pm4py. DuckDB writes the XML of each step; this streams it."""
-    lines = sql.batches(con, "exports/xes_lines", {"definition": definition}, EXPORT_BATCH_ROWS)
-    with open(path, "w", encoding="utf-8") as out:
-        out.write(XES_HEAD)
-        for batch in lines:
-            out.write("\n".join(batch.column(0).to_pylist()) + "\n")
-        out.write("</log>\n")
+    for Disco, ProM, Celonis, Apromore or pm4py. DuckDB writes it, a line per step (exports/xes_lines)."""
+    lines = sql.relation(con, "exports/xes_lines", {"definition": definition, "head": XES_HEAD, "tail": "\n</log>"})
+    if not sql.one(con, "select exists (select 1 from path_steps where definition = ?)", [definition])[0]:
+        path.write_text(XES_HEAD + "</log>\n", encoding="utf-8")  # no step: no line to carry the head
+        return
+    # as text as it is: no header, no quoting (no line holds the unit separator)
+    lines.write_csv(str(path), header=False, quotechar="", escapechar="", sep="\x1f")

@@ -42,17 +42,19 @@ def write_report(con: duckdb.DuckDBPyConnection, definition: Definition, folder:
     """`folder/report.html` from the definition's mined tables and `folder/summary.json`; its path."""
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     tables = {name: _rows(con, name, definition.name) for name in (
-        "stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations", "conformance", "funnels",
-        "feelings")}
+        "stage_kpis", "touchpoint_kpis", "transitions", "deviations", "conformance", "funnels", "feelings")}
+    tables["variants"] = _rows(con, "variants", definition.name, first=TOP_VARIANTS)  # the page shows no more
+    (variants,) = sql.one(con, "select count(*) from variants where definition = ?", [definition.name])
     rarest = sql.run(con, "exports/rarest_edges", {"definition": definition.name})
-    page = _page(definition, summary, tables, rarest)
+    page = _page(definition, summary, tables, rarest, variants)
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
 
 
-def _rows(con: duckdb.DuckDBPyConnection, table: str, definition: str) -> list[dict]:
-    return sql.arrow(con, f"exports/{table}", {"definition": definition}).to_pylist()
+def _rows(con: duckdb.DuckDBPyConnection, table: str, definition: str, first: int | None = None) -> list[dict]:
+    rows = sql.relation(con, f"exports/{table}", {"definition": definition})
+    return (rows if first is None else rows.limit(first)).to_arrow_table().to_pylist()
 
 
 # --- the map ------------------------------------------------------------------------------------------
@@ -203,7 +205,8 @@ def _exit_colour(rate: float | None) -> str:
 # --- the page -----------------------------------------------------------------------------------------
 
 def _page(definition: Definition, summary: dict, tables: dict[str, list[dict]],
-          rarest: Sequence[tuple[int, int]]) -> str:
+          rarest: Sequence[tuple[int, int]], variants: int) -> str:
+    """The page; `tables` hold the first TOP_VARIANTS of the `variants`."""
     total = summary["journeys"]
     touchpoints = {row["touchpoint"]: row for row in tables["touchpoint_kpis"]}
     levels = map_levels(tables["transitions"], total, rarest)
@@ -221,7 +224,7 @@ def _page(definition: Definition, summary: dict, tables: dict[str, list[dict]],
             ("touchpoint", "touchpoint", _text), ("stage", "stage", _text), ("events", "events", _count),
             ("journeys", "journeys", _count), ("exits", "exits", _count), ("exit_rate", "exit rate", _percent),
             ("mean_score", "mean score", _score)])),
-        _section("variants", "Top variants", _variants(tables["variants"])),
+        _section("variants", "Top variants", _variants(tables["variants"], variants)),
         _section("conformance", "Conformance to the assumed journey",
                  _table("conformance", tables["conformance"], [
                      ("journeys", "journeys", _count), ("conforming_journeys", "conforming", _count),
@@ -340,10 +343,9 @@ def _feelings(feelings: list[dict]) -> str:
         ("mean_score", "mean score (−1 to 1)", _score)])
 
 
-def _variants(variants: list[dict]) -> str:
-    shown = variants[:TOP_VARIANTS]
-    note = (f'<p class="note">The {len(shown):,} most common of {len(variants):,} variants; all are in '
-            "variants.csv.</p>") if len(variants) > len(shown) else ""
+def _variants(shown: list[dict], variants: int) -> str:
+    note = (f'<p class="note">The {len(shown):,} most common of {variants:,} variants; all are in '
+            "variants.csv.</p>") if variants > len(shown) else ""
     return note + _table("variants", shown, [
         ("rank", "rank", _count), ("path", "path", _text), ("journeys", "journeys", _count),
         ("share", "share", _percent), ("converted", "converted", _count),

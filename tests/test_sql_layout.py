@@ -101,7 +101,7 @@ def test_a_call_missing_a_parameter_or_giving_an_undeclared_one_is_refused():
         with pytest.raises(TypeError, match=r"^sql/exports/journeys.sql: missing parameter \$definition$"):
             read(con, "exports/journeys", {})
     with pytest.raises(TypeError, match=r"^sql/exports/xes_lines.sql: unexpected \$rows$"):
-        sql.batches(con, "exports/xes_lines", {"definition": "d", "rows": 5}, 10)
+        sql.batches(con, "exports/xes_lines", {"definition": "d", "head": "", "tail": "", "rows": 5}, 10)
     assert sql.arrow(con, "exports/journeys", {"definition": "d"}).num_rows == 0
 
 

@@ -64,22 +64,19 @@ def journeys_walked(journey: definition.Definition, count: int, seed: int) -> pa
 
 def load_path_steps(con, journey: definition.Definition, steps: pa.Table) -> None:
     """Path steps of the definition, each journey's consecutive repeats of a touchpoint merged."""
-    sql.run(con, "journeys/tables/path_steps")
-    sql.run(con, "journeys/tables/journeys")
-    sql.run(con, "conformance/tables/conformance")
-    names = [t.name for t in journey.touchpoints]
-    stage_names = [t.stage for t in journey.touchpoints]
+    for table in ("journeys/tables/journeys", "journeys/tables/journey_steps", "conformance/tables/conformance"):
+        sql.run(con, table)
     con.register("walked", steps)
     con.execute("""
-        insert into path_steps
+        insert into journey_steps
         with merged as (
             select * from walked
             qualify touchpoint is distinct from lag(touchpoint) over (partition by journey order by step)
         )
-        select $definition, 'j' || journey, row_number() over (partition by journey order by step),
-               $names[touchpoint + 1], $stages[touchpoint + 1], timestamptz '2026-01-01' + to_seconds(step)
+        select $definition, journey, row_number() over (partition by journey order by step), touchpoint,
+               timestamptz '2026-01-01' + to_seconds(step)
         from merged
-    """, {"definition": journey.name, "names": names, "stages": stage_names})
+    """, {"definition": journey.name})
     con.unregister("walked")
 
 
@@ -87,9 +84,9 @@ def measure(journey: definition.Definition, journeys: int, seed: int, path: Path
     """run.conform's seconds and figures on `journeys` walked journeys written to a fresh database."""
     con = db.connect(path)
     load_path_steps(con, journey, journeys_walked(journey, journeys, seed))
-    (steps,), = con.execute("select count(*) from path_steps").fetchall()
-    (variants,), = con.execute("select count(distinct path) from (select list(touchpoint order by step) as path "
-                               "from path_steps group by journey_id)").fetchall()
+    (steps,), = con.execute("select count(*) from journey_steps").fetchall()
+    (variants,), = con.execute("select count(distinct path) from (select list(touchpoint_index order by step) "
+                               "as path from journey_steps group by journey_key)").fetchall()
     started, cpu = time.perf_counter(), time.process_time()
     model = run.conform(con, journey)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -28,6 +28,8 @@ from journey_mining.errors import JourneyError
 FOLDERS = ("journeys", "funnels", "conformance")
 # Rows per person, kept between runs (the [persons] phases): a run replaces the rows of the persons it mines again.
 PERSON_TABLES = sql.tables("journeys", "persons") + sql.tables("funnels", "persons")
+# Of those, the tables whose rows are found by journey_key (their journeys' persons): emptied before the journeys.
+JOURNEY_TABLES = ("journey_steps", "journey_touchpoints")
 # Summed from the person tables over everyone, every run (the [sums] phases, in this order).
 SUMMED_TABLES = sql.tables("journeys", "sums") + sql.tables("conformance", "sums") + sql.tables("funnels", "sums")
 # The persons mined are mined in passes over hash buckets of persons, one pass per this many of their
@@ -73,6 +75,8 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     fingerprint = hashlib.sha256(definition.path.read_bytes()).hexdigest()
     con.begin()
     try:
+        for (table,) in sql.run(con, "journeys/outdated_tables"):
+            con.execute(f'drop table "{table}"').fetchall()
         for folder in FOLDERS:
             sql.run_steps(con, folder, {}, phase="tables")
         load_definition(con, definition)
@@ -147,8 +151,10 @@ def _forget_touched_persons(con: duckdb.DuckDBPyConnection, definition: str, *, 
         _delete_definition_rows(con, definition, PERSON_TABLES)
         return None
     sql.run_steps(con, "journeys", {**parameters, "last_file_id": last_file_id}, phase="touched")
+    for table in JOURNEY_TABLES:
+        sql.run_template(con, "journeys/delete_touched_journey_rows", {"table": table}, parameters)
     for table in PERSON_TABLES:
-        if table != "path_steps":  # gone with their journeys (delete_touched_steps)
+        if table not in JOURNEY_TABLES:
             sql.run_template(con, "journeys/delete_touched_rows", {"table": table}, parameters)
     return sql.one(con, "select count(*) from touched_persons")[0]
 
@@ -291,9 +297,8 @@ def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition)
     `mined_steps` and `mined_transitions`, registered on the connection (`mine` lets go of them once the
     sums are written)."""
     steps = sql.arrow(con, "journeys/mined_steps", {"definition": definition.name})
-    journey_ids = steps.column("journey_id")
-    new_journey = np.r_[True, pc.not_equal(journey_ids[1:], journey_ids[:-1]).to_numpy(zero_copy_only=False)] \
-        if len(journey_ids) else np.zeros(0, bool)
+    keys = steps.column("journey_key").to_numpy()
+    new_journey = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
     journey = np.cumsum(new_journey) - 1
     touchpoint, at = steps.column("touchpoint_index").to_numpy(), steps.column("t").to_numpy()
     first = np.flatnonzero(new_journey)

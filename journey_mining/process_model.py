@@ -78,10 +78,9 @@ def conformance(con, definition: Definition, budget_s: float = FITNESS_BUDGET_S)
     """Token-based replay fitness and ETC precision of the definition's journeys (its path steps)
     against the assumed net, counted as the module docstring says; both skipped with a note when
     counting them passes the time budget."""
-    touchpoints = [t.name for t in definition.touchpoints]
-    bits = len(touchpoints).bit_length()  # touchpoint numbers run from 1
+    bits = len(definition.touchpoints).bit_length()  # touchpoint numbers run from 1
     variants = sql.arrow(con, "conformance/variant_touchpoints",
-                         {"definition": definition.name, "touchpoints": touchpoints, "bits": bits, "width": 64 // bits})
+                         {"definition": definition.name, "bits": bits, "width": 64 // bits})
     if not variants.num_rows:
         return ModelConformance(None, None, "no journeys to replay")
     paths = _Paths.from_table(variants, time.monotonic() + budget_s)

@@ -123,10 +123,15 @@ def test_the_xes_log_escapes_what_xml_would_read_as_markup(tmp_path):
     from journey_mining import exports, sql
 
     con = duckdb.connect()
-    sql.run(con, "journeys/tables/path_steps")
-    con.execute("""insert into path_steps values
-        ('d', 'j1', 1, 'R&D <"call">', 'Stage & <co>', '2026-09-01 10:00:00.123456+00'),
-        ('d', 'j1', 2, 'Order', 'Purchase', '2026-09-02 11:00:00+00')""").fetchall()
+    for table in ("journeys", "journey_steps", "mined_touchpoints", "path_steps"):
+        sql.run(con, f"journeys/tables/{table}")
+    con.execute("""insert into journeys by name
+        select 'j1' as journey_id, 'p1' as person_id, 'd' as definition, now() as start_at, now() as end_at,
+               2 as steps, '' as path, '' as furthest_stage, true as converted, true as conforms, 7 as journey_key""")
+    con.execute("""insert into mined_touchpoints values ('d', 0, 'R&D <"call">', 'Stage & <co>'),
+                                                        ('d', 1, 'Order', 'Purchase')""")
+    con.execute("""insert into journey_steps values ('d', 7, 1, 0, '2026-09-01 10:00:00.123456+00'),
+                                                    ('d', 7, 2, 1, '2026-09-02 11:00:00+00')""").fetchall()
     exports.write_xes(con, "d", tmp_path / "journeys.xes")
     (trace,) = pm4py.read_xes(str(tmp_path / "journeys.xes"), return_legacy_log_object=True)
     assert [(event["concept:name"], event["stage"], event["time:timestamp"].isoformat()) for event in trace] == [

@@ -17,12 +17,19 @@ COMPARED = mining.PERSON_TABLES + mining.SUMMED_TABLES
 
 
 def snapshot(con, name: str) -> dict[str, list[tuple]]:
-    """Every row of the definition in every table mining writes (the run's time left out)."""
+    """Every row of the definition in every table mining writes (the run's time left out; a journey's key,
+    which depends on when it was mined, read as its journey_id)."""
     rows = {}
     for table in COMPARED:
-        exclude = " exclude (mined_at)" if table == "mining_runs" else ""
-        rows[table] = sorted(con.execute(f"select *{exclude} from {table} where definition = ?", [name]).fetchall(),
-                             key=repr)
+        query = f"select * from {table} as t where definition = ?"
+        if table == "mining_runs":
+            query = query.replace("*", "* exclude (mined_at)")
+        elif table == "journeys":
+            query = query.replace("*", "* exclude (journey_key)")
+        elif table in mining.JOURNEY_TABLES:
+            query = (f"select t.* exclude (journey_key), j.journey_id from {table} as t "
+                     "join journeys as j using (journey_key) where t.definition = ?")
+        rows[table] = sorted(con.execute(query, [name]).fetchall(), key=repr)
     return rows
 
 

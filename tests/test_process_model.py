@@ -34,15 +34,14 @@ def assumed_journey(folder, stages: list[list[str]]) -> definition.Definition:
 
 def conform(con, journey: definition.Definition, paths: list[list[str]], **budget) -> process_model.ModelConformance:
     """run.conform on path steps holding these journeys' paths (one journey per path)."""
-    for table in ("journeys/tables/path_steps", "journeys/tables/journeys", "conformance/tables/conformance"):
+    for table in ("journeys/tables/journey_steps", "journeys/tables/journeys", "conformance/tables/conformance"):
         sql.run(con, table)
-    stage_of = {t.name: t.stage for t in journey.touchpoints}
-    steps = [(f"journey {number}", step, touchpoint) for number, path in enumerate(paths)
+    index = {t.name: i for i, t in enumerate(journey.touchpoints)}
+    steps = [(number, step, index[touchpoint]) for number, path in enumerate(paths)
              for step, touchpoint in enumerate(path, start=1)]
-    con.register("steps", pa.table({"journey_id": [s[0] for s in steps], "step": [s[1] for s in steps],
-                                    "touchpoint": [s[2] for s in steps],
-                                    "stage": [stage_of[s[2]] for s in steps]}))
-    con.execute("insert into path_steps select $definition, journey_id, step, touchpoint, stage, "
+    con.register("steps", pa.table({"journey_key": [s[0] for s in steps], "step": [s[1] for s in steps],
+                                    "touchpoint_index": [s[2] for s in steps]}))
+    con.execute("insert into journey_steps select $definition, journey_key, step, touchpoint_index, "
                 "$start + to_seconds(step) from steps", {"definition": journey.name, "start": START})
     con.unregister("steps")
     return run.conform(con, journey, **budget)

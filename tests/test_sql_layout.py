@@ -20,6 +20,8 @@ MAKES = re.compile(r"^(?:create\s+(?:or\s+replace\s+)?(?:temp\s+)?(?:table|view|
                    r"|set\s+variable\s+)(\{\{\w+\}\}|\w+)", re.MULTILINE)
 # The view `staged` is made one of two ways by an ingest run (readers' rows only, or with the Parquet files
 # DuckDB reads itself); definition_part makes each of the definition's four tables in turn.
+COLUMNS_ADDED = {"journeys/tables/mining_state_mined_by": ("mining_state", "mined_by"),
+                 "journeys/tables/journeys_journey_key": ("journeys", "journey_key")}
 MADE_UNDER_ANOTHER_NAME = {"ingest/scratch/staged_with_parquet": "staged",
                            "journeys/scratch/definition_part": "{{table}}"}
 
@@ -180,8 +182,10 @@ def test_each_file_is_named_after_what_it_makes_or_fills_and_no_two_make_the_sam
         filled = re.findall(r"^insert\s+into\s+(\w+)", sql.load(name).text, re.MULTILINE)
         for thing in made:
             makers.setdefault(thing, []).append(name)
-        if name == "journeys/tables/mining_state_mined_by":  # a column added to an older database's table
-            assert "alter table mining_state add column if not exists mined_by" in sql.load(name).text
+        if name in COLUMNS_ADDED:  # a column added to an older database's table: <table>_<column>
+            table, column = COLUMNS_ADDED[name]
+            assert f"alter table {table} add column if not exists {column} " in sql.load(name).text
+            assert last_part(name) == f"{table}_{column}"
         elif name.count("/") == 2:  # tables/, scratch/, macros/: the one thing it is named after
             assert made + filled == [MADE_UNDER_ANOTHER_NAME.get(name, last_part(name))], name
         else:  # at the top: a file fills its table, or makes nothing (a delete, a query)

@@ -3,7 +3,7 @@
 with final as (
     select 'journeys' as mined_table, count(*) as row_count from journeys where definition = $definition
     union all
-    select 'path_steps', count(*) from path_steps where definition = $definition
+    select 'path_steps', count(*) from journey_steps where definition = $definition
     union all
     select 'stage_kpis', count(*) from stage_kpis where definition = $definition
     union all

@@ -1,26 +1,26 @@
--- One row per variant of the definition: its path as touchpoint numbers (1-based positions in
--- $touchpoints, the definition's touchpoint names in file order), its steps and its journeys.
+-- One row per variant of the definition: its path as touchpoint numbers (1-based positions of the
+-- touchpoints in the definition's file order), its steps and its journeys.
 -- In path order, so that the variants sharing a first part of their paths are next to each other:
 -- the model-based figures count the distinct path prefixes from that order.
 -- A path's first $width steps are packed into one number, $bits bits a step from the highest
 -- (zeros after the path's end), and only its later steps go into a list: grouping and ordering
 -- 1.5M journeys by a number is several times faster than by a list of every step ($width * $bits <= 64;
 -- every number below 2^$bits).
--- parameters: definition, touchpoints, bits, width
+-- parameters: definition, bits, width
 with steps as (
-    select journey_id, step, list_position($touchpoints, touchpoint) as touchpoint
-    from path_steps
+    select journey_key, step, touchpoint_index + 1 as touchpoint
+    from journey_steps
     where definition = $definition
 ),
 
 journey_paths as (
     select
-        journey_id,
+        journey_key,
         sum(touchpoint::ubigint << ($bits * ($width - least(step, $width)))) filter (where step <= $width) as head,
         list(touchpoint order by step) filter (where step > $width) as tail,
         count(*) as steps
     from steps
-    group by journey_id
+    group by journey_key
 ),
 
 variants as (

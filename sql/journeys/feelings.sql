@@ -5,8 +5,8 @@ insert into feelings
 with scored as (
     select t.stage_index, t.touchpoint_index, j.scored_events, j.score_sum
     from journey_touchpoints as j
-    join definition_touchpoints as t using (touchpoint)
-    where j.definition = $definition
+    join definition_touchpoints as t using (touchpoint_index)
+    where j.definition = $definition and j.scored_events > 0
 ),
 
 per_touchpoint as (

@@ -13,7 +13,11 @@ with per_journey as (
     group by journey, touchpoint_index
 )
 
-select $definition as definition, i.person_id, i.journey_id, t.touchpoint, p.events, p.scored_events, p.score_sum
+select
+    $definition as definition,
+    (select min(journey_key) from pass_journey_ids) + p.journey as journey_key,  -- consecutive, as journey is
+    p.touchpoint_index,
+    p.events,
+    p.scored_events,
+    p.score_sum
 from per_journey as p
-join pass_journey_ids as i using (journey)
-join definition_touchpoints as t using (touchpoint_index)

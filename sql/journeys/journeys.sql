@@ -11,7 +11,8 @@ select
     j.path,
     s.stage as furthest_stage,
     j.converted,
-    j.conforms
+    j.conforms,
+    i.journey_key
 from pass_journeys as j
 join pass_journey_ids as i using (journey)
 join definition_stages as s on s.stage_index = j.furthest_stage_index

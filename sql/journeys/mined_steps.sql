@@ -2,8 +2,7 @@
 -- steps together in step order: the tables over everyone are summed from these (journey_mining/mining.py
 -- registers them as mined_steps and their transitions as mined_transitions).
 -- parameters: definition
-select p.journey_id, t.touchpoint_index, epoch_us(p.step_at) as t
-from path_steps as p
-join definition_touchpoints as t on t.touchpoint = p.touchpoint
-where p.definition = $definition
-order by p.journey_id, p.step
+select journey_key, touchpoint_index, epoch_us(step_at) as t
+from journey_steps
+where definition = $definition
+order by journey_key, step

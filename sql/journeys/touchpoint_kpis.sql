@@ -3,11 +3,10 @@
 -- parameters: definition
 insert into touchpoint_kpis
 with per_event as (
-    select t.touchpoint_index, sum(j.events) as events
-    from journey_touchpoints as j
-    join definition_touchpoints as t using (touchpoint)
-    where j.definition = $definition
-    group by t.touchpoint_index
+    select touchpoint_index, sum(events) as events
+    from journey_touchpoints
+    where definition = $definition
+    group by touchpoint_index
 ),
 
 journey_facts as (

@@ -1,4 +1,6 @@
--- One row per journey of a definition: a person's mapped events between two cuts.
+-- One row per journey of a definition: a person's mapped events between two cuts. journey_key is a
+-- compact key of the journey in this database (journey_steps, journey_touchpoints): given once, when
+-- the journey is mined, and never reused; journey_id is the one users see.
 create table if not exists journeys (
     journey_id      varchar not null,
     person_id       varchar not null,
@@ -9,5 +11,6 @@ create table if not exists journeys (
     path            varchar not null,
     furthest_stage  varchar not null,
     converted       boolean not null,
-    conforms        boolean not null
+    conforms        boolean not null,
+    journey_key     bigint
 )

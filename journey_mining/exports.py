@@ -104,7 +104,7 @@ def write_xes(con: duckdb.DuckDBPyConnection, definition: str, path: Path) -> No
     """The journeys as an XES event log (case = journey, activity = touchpoint, one event per path step),
     for Disco, ProM, Celonis, Apromore or pm4py. DuckDB writes it, a line per step (exports/xes_lines)."""
     lines = sql.relation(con, "exports/xes_lines", {"definition": definition, "head": XES_HEAD, "tail": "\n</log>"})
-    if not sql.one(con, "select exists (select 1 from path_steps where definition = ?)", [definition])[0]:
+    if not sql.one(con, "select exists (select 1 from journey_steps where definition = ?)", [definition])[0]:
         path.write_text(XES_HEAD + "</log>\n", encoding="utf-8")  # no step: no line to carry the head
         return
     # as text as it is: no header, no quoting (no line holds the unit separator)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "nightly.py"
-STAGES = ("generate (Parquet)", "ingest", "identities (persons)", "mine (SQL)", "conformance (counted per variant)",
-          "export", "**end to end**", "floor: DuckDB sort by person, time", "DFG + variants, our SQL",
+STAGES = ("generate (Parquet)", "ingest", "identities (persons)", "mine", "conformance (counted per variant)",
+          "export", "**end to end**", "floor: DuckDB sort by person, time", "DFG + variants, the mining's route",
           "DFG + variants, pm4py pandas", "token replay, pm4py raw traces", "incremental: base (setup)",
           "incremental night: ingest", "incremental night: identities", "incremental night: mine",
           "**incremental night**")

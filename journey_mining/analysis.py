@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pyarrow.csv as pa_csv
 
-from journey_mining import db, definition, exports, identity, ingest, run, sql
+from journey_mining import db, definition, exports, identity, ingest, run, sql, twin
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
 
@@ -82,3 +82,19 @@ def export_stage_kpis(con: duckdb.DuckDBPyConnection, definition_name: str, fold
     pa_csv.write_csv(stages, csv_path)
     return csv_path, exports.write_workbook(con, definition_name, folder / "stage_kpis.xlsx", ("stage_kpis",))
 
+
+
+def what_if(con: duckdb.DuckDBPyConnection, definition_file: Path, scenarios: list[str]) -> pd.DataFrame:
+    """What `journeys whatif` answers for the scenarios applied together (e.g. `["exit Pricing = -20%"]`), from
+    the twin the definition's latest mining run kept: per stage, then `(conversion)`, the `baseline`, the
+    `predicted` value, their `change` and the prediction's 95 % interval (`predicted_low`, `predicted_high`)."""
+    journey = definition.load(definition_file)
+    changes = [twin.parse_scenario(journey, scenario) for scenario in scenarios]
+    result = twin.what_if(journey, twin.stored_paths(con, journey), changes)
+    return pd.DataFrame(twin.what_if_rows(journey.name, "; ".join(scenarios), result))
+
+
+def journeys_per_month(con: duckdb.DuckDBPyConnection, definition_name: str) -> float:
+    """The definition's journeys per 30 days, over the days its journeys span (at least one)."""
+    ((journeys,),) = sql.run(con, "exports/journeys_per_month", {"definition": definition_name})
+    return journeys or 0.0

@@ -4,14 +4,16 @@ first rows an analyst reads after a run."""
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 
-from journey_mining import sql
+from journey_mining import sql, twin
 from journey_mining.exports import CSV_TABLES
 from journey_mining.ingest import QUARANTINE_THRESHOLD
 
 EXAMPLES = 10  # enough to act on; `count` says how many there are in all
 PREVIEW_ROWS = 5
 SHARE_TOLERANCE = 1e-9  # shares are rounded doubles: their sum may miss 1, by far less than this
+CONVERSION_TOLERANCE = 1e-9  # the chain's P(conv) is a solve in doubles
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,30 @@ def deviations_above_journeys(con: duckdb.DuckDBPyConnection, definition: str) -
                      f"{kind} {source} > {target}: {journeys} journeys of {all_journeys}")
 
 
+def twin_conversion_off(con: duckdb.DuckDBPyConnection, definition: str,
+                        tolerance: float = CONVERSION_TOLERANCE) -> Findings:
+    """The twin's chain (twin_transitions) solved again, when its P(conv) is not the journeys' observed
+    conversion rate within `tolerance` (SPEC section 8: a first-order chain fitted to every chain path
+    reproduces it exactly)."""
+    rows = sql.run(con, "checks/twin_conversion", {"definition": definition})
+    if not rows or not rows[0][3]:
+        return Findings(0)
+    journeys, converted = rows[0][3], rows[0][4]
+    names = sorted({name for source, target, *_ in rows if source is not None for name in (source, target)}
+                   - {twin.START_STATE, twin.CONVERSION_STATE, twin.NULL_STATE})
+    index = {twin.START_STATE: 0, **{name: i + 1 for i, name in enumerate(names)}}
+    index.update({twin.CONVERSION_STATE: len(names) + 1, twin.NULL_STATE: len(names) + 2})
+    counts = np.zeros((len(names) + 1, len(names) + 3))
+    for source, target, transitions, *_ in rows:
+        if source is not None:
+            counts[index[source], index[target]] = transitions
+    modelled = twin.Chain.from_counts(counts).conversion()
+    if abs(modelled - converted / journeys) <= tolerance:
+        return Findings(0)
+    return Findings(1, (f"the chain converts {modelled!r} of journeys, the journeys converted "
+                        f"{converted} of {journeys} ({converted / journeys!r})",))
+
+
 def _findings(rows: list[tuple], describe) -> Findings:
     return Findings(len(rows), tuple(describe(*row) for row in rows[:EXAMPLES]))
 
@@ -202,6 +228,26 @@ def stage_kpis(con: duckdb.DuckDBPyConnection, definition: str) -> tuple[StageKp
     return tuple(StageKpi(stage, reached, dropped, rate, median)
                  for _, stage, _, reached, dropped, rate, median
                  in sql.run(con, "exports/stage_kpis", {"definition": definition}))
+
+
+@dataclass(frozen=True)
+class RemovalEffect:
+    """One touchpoint's removal effect in the definition's twin, with its interval."""
+
+    touchpoint: str
+    removal_effect: float
+    low: float | None
+    high: float | None
+
+
+def strongest_touchpoints(con: duckdb.DuckDBPyConnection, definition: str, count: int = 3) -> list[RemovalEffect]:
+    """The `count` touchpoints journeys passed through with the largest removal effect (attribution), largest
+    first; ties by name."""
+    rows = sql.arrow(con, "exports/attribution", {"definition": definition}).to_pylist()
+    ranked = sorted((row for row in rows if row["removal_effect"] is not None and row["journeys"]),
+                    key=lambda row: (-row["removal_effect"], row["touchpoint"]))
+    return [RemovalEffect(row["touchpoint"], row["removal_effect"], row["removal_effect_low"],
+                          row["removal_effect_high"]) for row in ranked[:count]]
 
 
 def first_rows(con: duckdb.DuckDBPyConnection, definition: str, table: str,

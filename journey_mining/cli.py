@@ -1,4 +1,4 @@
-"""The `journeys` command line: ingest, vocab, mine, demo and generate (the commands of docs/cli.md).
+"""The `journeys` command line: ingest, vocab, mine, whatif, demo and generate (the commands of docs/cli.md).
 
 Errors a user can act on print one line on stderr and exit 1; bad usage exits 2. A traceback is
 shown only with --debug.
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from journey_mining import db, definition, identity, ingest, run, vocab
+from journey_mining import db, definition, identity, ingest, run, twin, vocab
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
 from journey_samples import SHAPES, generate
@@ -95,6 +95,17 @@ def _parser() -> argparse.ArgumentParser:
                       help="mine every person again (default: only those touched since the latest run)")
     mine.set_defaults(run=_mine)
 
+    whatif = commands.add_parser("whatif", parents=[common],
+                                 help="what conversion would be if a touchpoint or a move changed (the twin)")
+    whatif.add_argument("definition", metavar="DEFINITION.yaml")
+    whatif.add_argument("--scenario", action="append", required=True, metavar="SCENARIO",
+                        help='"exit T = -20%%", "edge A -> B = +10%%" or "remove T"; several apply together')
+    whatif.add_argument("--db", help="database file (default: $JOURNEYS_DB, else journeys.duckdb)")
+    whatif.add_argument("--out", default=os.environ.get("JOURNEYS_OUT") or "journeys_out",
+                        help="output folder: writes OUT/<definition name>/whatif.csv (default journeys_out/)")
+    whatif.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    whatif.set_defaults(run=_whatif)
+
     words = commands.add_parser("vocab", parents=[common],
                                 help="list the event names, URLs, objects, actions … the loaded events hold")
     words.add_argument("--db", help="database file (default: $JOURNEYS_DB, else journeys.duckdb)")
@@ -165,6 +176,26 @@ def _mine(args: argparse.Namespace) -> int:
                 _progress(f"warning: {warning}")
     finally:
         con.close()
+    return 0
+
+
+def _whatif(args: argparse.Namespace) -> int:
+    journey = definition.load(args.definition)
+    changes = [twin.parse_scenario(journey, text) for text in args.scenario]  # bad usage before any work
+    con = db.connect(db.existing_path(args.db), read_only=True)
+    try:
+        paths = twin.stored_paths(con, journey)
+    finally:
+        con.close()
+    result = twin.what_if(journey, paths, changes)
+    scenario = "; ".join(change.text for change in changes)
+    path = Path(args.out) / journey.name / "whatif.csv"
+    twin.write_what_if(path, journey.name, scenario, result)
+    if args.json:
+        print(json.dumps({"definition": journey.name, "scenario": scenario, "file": str(path),
+                          "rows": twin.what_if_rows(journey.name, scenario, result)}, default=str))
+    else:
+        print(twin.what_if_text(journey.name, scenario, int(paths.journeys.sum()), result), end="")
     return 0
 
 

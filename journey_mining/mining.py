@@ -20,18 +20,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journey_mining import db, funnels, identity, paths, sql, touchpoints
+from journey_mining import db, funnels, identity, paths, sql, touchpoints, twin
 from journey_mining.definition import PATH_JOIN, Definition
 from journey_mining.errors import JourneyError
 
 # The folders of sql/ whose tables mining writes (sql/journeys/order.txt says when each phase runs).
-FOLDERS = ("journeys", "funnels", "conformance")
+FOLDERS = ("journeys", "funnels", "conformance", "twin")
 # Rows per person, kept between runs (the [persons] phases): a run replaces the rows of the persons it mines again.
 PERSON_TABLES = sql.tables("journeys", "persons") + sql.tables("funnels", "persons")
 # Of those, the tables whose rows are found by journey_key (their journeys' persons): emptied before the journeys.
 JOURNEY_TABLES = ("journey_steps", "journey_touchpoints")
 # Summed from the person tables over everyone, every run (the [sums] phases, in this order).
-SUMMED_TABLES = sql.tables("journeys", "sums") + sql.tables("conformance", "sums") + sql.tables("funnels", "sums")
+SUMMED_TABLES = (sql.tables("journeys", "sums") + sql.tables("conformance", "sums") + sql.tables("funnels", "sums")
+                 + sql.tables("twin", "sums"))
 # The persons mined are mined in passes over hash buckets of persons, one pass per this many of their
 # events: the journey cut and the funnels then work on one pass's mapped events in memory (at 100M
 # events in one pass the ordered funnels ran out of a 4 GB memory limit). Each pass adds its persons'
@@ -89,7 +90,7 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         _classify(con, definition, since, until, everyone=remined is None, passes=passes)
         for mining_pass in range(passes):
             _mine_pass(con, definition, mining_pass)
-        register_mined_steps(con, definition)
+        journey, touchpoint = register_mined_steps(con, definition)
         try:
             _delete_definition_rows(con, name, SUMMED_TABLES)
             sql.run_steps(con, "journeys", {"definition": name, "since": since, "until": until}, phase="sums")
@@ -98,6 +99,7 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         finally:  # let go of their Arrow memory
             for table in ("mined_steps", "mined_transitions"):
                 con.unregister(table)
+        _fit_twin(con, definition, journey, touchpoint)
         _delete_definition_rows(con, name, sql.tables("journeys", "state"))
         sql.run_steps(con, "journeys", {"definition": name, "definition_sha256": fingerprint, "since": since,
                                         "until": until, "remined_persons": remined, "mined_by": mining_code_digest()},
@@ -292,10 +294,10 @@ def _ordered_funnel_progress(definition: Definition, person: np.ndarray, at: np.
                      for name, parts in columns.items()})
 
 
-def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
+def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition) -> tuple[np.ndarray, np.ndarray]:
     """Everyone's path steps (mined in this run or before) and their transitions, for the sums:
     `mined_steps` and `mined_transitions`, registered on the connection (`mine` lets go of them once the
-    sums are written)."""
+    sums are written). The steps' journeys (numbered from 0) and touchpoint indices, in journey and step order."""
     steps = sql.arrow(con, "journeys/mined_steps", {"definition": definition.name})
     keys = steps.column("journey_key").to_numpy()
     new_journey = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
@@ -318,6 +320,21 @@ def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition)
             np.where(moves.target == paths.END, count + 1, moves.target).astype(np.int32), names),
         "seconds": pa.array(moves.seconds, from_pandas=True),
         "kind": pa.DictionaryArray.from_arrays(moves.kind.astype(np.int32), pa.array(paths.KINDS))}))
+    return journey, touchpoint
+
+
+def _fit_twin(con: duckdb.DuckDBPyConnection, definition: Definition, journey: np.ndarray,
+              touchpoint: np.ndarray) -> None:
+    """The twin of everyone's journeys (given as their path steps in journey order), its tables replaced."""
+    model = twin.build(definition, twin.chain_paths(journey, touchpoint, definition))
+    tables = twin.rows(definition, model)
+    for table, rows in tables.items():
+        con.register(table, rows)
+    try:
+        sql.run_steps(con, "twin", {"definition": definition.name}, phase="sums")
+    finally:
+        for table in tables:
+            con.unregister(table)
 
 
 def event_counts(con: duckdb.DuckDBPyConnection, definition: str) -> EventCounts:

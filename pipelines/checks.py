@@ -74,6 +74,10 @@ LAWS = (
     Law("deviations", "deviations_within_journeys", checks.deviations_above_journeys,
         "deviations taken by more journeys than there are",
         "No deviation is taken by more journeys than the definition has."),
+    Law("attribution", "twin_converts_as_observed", checks.twin_conversion_off,
+        "chains whose conversion is not the journeys' observed conversion rate",
+        "The twin's chain, solved again from twin_transitions, converts exactly the share of journeys "
+        "that converted (within 1e-9)."),
 )
 
 

@@ -86,6 +86,7 @@ def run_demo(out: Path, landing: Path | None = None) -> int:
             folder, _ = exported[shown]
             lines += _stage_lines(shown, mining.event_counts(con, shown), checks.stage_kpis(con, shown), folder)
             lines.append(_journey_maps(result)[shown])
+            lines += _removal_lines(shown, checks.strongest_touchpoints(con, shown))
     print("\n".join(lines))
     return 0
 
@@ -185,6 +186,19 @@ def _stage_lines(journey: str, counts: mining.EventCounts, stages: tuple[checks.
         f"The {journey} journey's files: {folder}",
         f"The {journey} journey's map:",
     ]
+
+
+def _removal_lines(journey: str, strongest: list[checks.RemovalEffect]) -> list[str]:
+    """The touchpoints that carry most of the journey's conversions, by the twin's removal effect."""
+    if not strongest:
+        return []
+    width = max(len(effect.touchpoint) for effect in strongest)
+    return [f"The {journey} journey's top {len(strongest)} touchpoints by removal effect (the conversions lost "
+            "without them; attribution.csv):",
+            *(f"  {effect.touchpoint:<{width}}  {100 * effect.removal_effect:5.1f} %"
+              + (f"  (95 % interval {100 * effect.low:.1f} to {100 * effect.high:.1f} %)"
+                 if effect.low is not None and effect.high is not None else "")
+              for effect in strongest)]
 
 
 def _progress(message: str) -> None:

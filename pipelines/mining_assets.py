@@ -25,6 +25,10 @@ MINED_ASSETS = {
     "variants": "One row per distinct path: its journeys, share, conversion and conformance.",
     "deviations": "One row per deviation from the assumed journey taken, or assumed transition not taken.",
     "funnels": "One row per funnel step: persons, conversion rates, time from the previous step.",
+    "attribution": "One row per touchpoint that is not a goal: the twin's removal effect with its interval, "
+                   "its share of conversions, and the first-touch, last-touch, linear and position-based credits.",
+    "twin_stages": "One row per stage: the share of journeys that reached it beside the twin's model.",
+    "twin_transitions": "One row per transition of the twin's chain, with its probability.",
 }
 UNPREVIEWED = ("journeys", "path_steps")  # journeys shows its counts instead; steps are too fine to glance at
 

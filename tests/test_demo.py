@@ -81,7 +81,15 @@ def test_demo_runs_the_nightly_job_for_each_day_and_prints_what_was_loaded(tmp_p
         "Purchase 1 0 0.0% 5.0 h",
         f"The purchase journey's files: {out.resolve() / 'purchase'}",
         "The purchase journey's map:",
-        str(out.resolve() / "purchase" / "report.html"),  # last, alone on its line: the path to open
+        str(out.resolve() / "purchase" / "report.html"),  # alone on its line: the path to open
+        # the twin: v1 (start) > Blog > Pricing > (conversion), v2 ... > Pricing > Signup page > (null): without
+        # Blog or Pricing nobody converts; without Signup page, v2 still ends in (null). Every resample of the
+        # two journeys that converts at all says the same (one of v2 alone converts nobody: no figure).
+        "The purchase journey's top 3 touchpoints by removal effect (the conversions lost without them; "
+        "attribution.csv):",
+        "Blog 100.0 % (95 % interval 100.0 to 100.0 %)",
+        "Pricing 100.0 % (95 % interval 100.0 to 100.0 %)",
+        "Signup page 0.0 % (95 % interval 0.0 to 0.0 %)",
     ]
     assert (out / "purchase" / "report.html").is_file()
     table = lines[10:15]

@@ -22,6 +22,11 @@ COLUMNS = {
     "funnels.csv": "definition, funnel, step, step_name, persons, conversion_rate_from_start, "
                    "conversion_rate_from_previous, mean_s, median_s",
     "feelings.csv": "definition, stage, stage_order, touchpoint, scored_events, mean_score",
+    "attribution.csv": "definition, touchpoint, stage, journeys, removal_effect, removal_effect_low, "
+                       "removal_effect_high, share, attributed_conversions, first_touch, last_touch, linear, "
+                       "position_based",
+    "twin_stages.csv": "definition, stage, observed_reach, model_reach",
+    "twin_transitions.csv": "definition, source, target, transitions, probability",
 }
 DEFINITION = """\
 name: exports

@@ -20,11 +20,13 @@ from pipelines.resources import DefinitionsFolder, JourneysDatabase, LandingFold
 
 DAY_1, DAY_2 = "2026-10-01", "2026-10-02"
 MINED = ("journeys", "path_steps", "stage_kpis", "feelings", "touchpoint_kpis", "transitions", "variants", "deviations",
-         "funnels", "conformance", "exports", "report")
+         "funnels", "attribution", "twin_stages", "twin_transitions", "conformance", "exports", "report")
 CHECKS = {"counts_reconcile", "unique_event_ids", "quarantine_share", "steps_in_equal_steps_out",
-          "funnels_never_widen", "drop_offs_add_up", "shares_sum_to_one", "deviations_within_journeys"}
+          "funnels_never_widen", "drop_offs_add_up", "shares_sum_to_one", "deviations_within_journeys",
+          "twin_converts_as_observed"}
 EXPORTED = ("stage_kpis.csv", "touchpoint_kpis.csv", "transitions.csv", "variants.csv", "deviations.csv",
-            "conformance.csv", "funnels.csv", "feelings.csv", "journeys.parquet", "journeys.xes", "discovered_model.pnml",
+            "conformance.csv", "funnels.csv", "feelings.csv", "attribution.csv", "twin_stages.csv",
+            "twin_transitions.csv", "journeys.parquet", "journeys.xes", "discovered_model.pnml",
             "discovered_model.bpmn", "summary.json", "report.html",
             "stage_kpis.xlsx")
 
@@ -266,7 +268,10 @@ def test_the_assets_report_their_rows_the_exports_their_folder_and_the_map_its_s
     pipeline, _, day_2, _ = nightly
     rows = {asset: _materialization(day_2, "signup", asset)["dagster/row_count"] for asset in MINED[:-3]}
     assert rows == {"journeys": 4, "path_steps": 11, "stage_kpis": 3, "feelings": 3 + 4, "touchpoint_kpis": 4,
-                    "transitions": 10, "variants": 4, "deviations": 1, "funnels": 3}
+                    "transitions": 10, "variants": 4, "deviations": 1, "funnels": 3,
+                    # the twin: Blog, Pricing and Signup (Order is the goal); (start), the three and the two ends
+                    # joined by 9 transitions (J1-J4 as chain paths, above)
+                    "attribution": 3, "twin_stages": 3, "twin_transitions": 9}
     journeys = _materialization(day_2, "signup", "journeys")
     assert (journeys["persons"], journeys["converted"]) == (4, 2)
     assert "| 14 | 0 | 12 | 2 | 4 | 4 | 2 |" in journeys["preview"]
@@ -300,7 +305,8 @@ def test_the_exports_are_written_for_the_definition(nightly):
         '"signup","Visit",0,3,0,0,0', '"signup","Trial",1,4,2,0.5,1200', '"signup","Purchase",2,2,0,0,2400']
     workbook = openpyxl.load_workbook(folder / "stage_kpis.xlsx")
     assert workbook.sheetnames == ["stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations",
-                                   "conformance", "funnels", "feelings"]
+                                   "conformance", "funnels", "feelings", "attribution", "twin_stages",
+                                   "twin_transitions"]
     assert [list(row) for row in workbook["stage_kpis"].iter_rows(values_only=True)] == [
         ["definition", "stage", "stage_order", "journeys_reached", "journeys_dropped", "drop_off_rate",
          "median_s_to_reach"],
@@ -327,7 +333,8 @@ def test_a_failing_law_blocks_the_exports(tmp_path):
                                ("signup/funnels", "funnels_never_widen"): True,
                                ("signup/stage_kpis", "drop_offs_add_up"): True,
                                ("signup/variants", "shares_sum_to_one"): True,
-                               ("signup/deviations", "deviations_within_journeys"): True}
+                               ("signup/deviations", "deviations_within_journeys"): True,
+                               ("signup/attribution", "twin_converts_as_observed"): True}
     (failed,) = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert failed.severity == AssetCheckSeverity.ERROR
     # Day 1: Pricing is entered 2 + 1 times; Signup is left 1 + 2 times. Edited: 2 -> 5 steps.

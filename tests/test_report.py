@@ -30,8 +30,8 @@ CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make setup` installs 
 # Without the background-networking flags Chromium phones home at start, which a closed network refuses.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
-SECTIONS = ("map", "stage-funnel", "feelings", "touchpoints", "variants", "conformance", "deviations", "funnels",
-            "run-summary")
+SECTIONS = ("map", "stage-funnel", "feelings", "touchpoints", "variants", "attribution", "conformance", "deviations",
+            "funnels", "run-summary")
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +177,8 @@ def test_every_number_in_the_tables_is_the_one_in_the_csv_files(browser, mined, 
             assert text == f"{100 * float(expected):.1f} %"
         elif expected.lstrip("-").isdigit() and not column.endswith(("_s", "_s_to_reach")):  # durations read as text
             assert text.replace(",", "") == expected
-    every_row = ("stage_kpis.csv", "touchpoint_kpis.csv", "conformance.csv", "funnels.csv")
+    every_row = ("stage_kpis.csv", "touchpoint_kpis.csv", "conformance.csv", "funnels.csv", "attribution.csv",
+                 "twin_stages.csv")
     for name in every_row:
         assert shown[name] == set(range(len(read_csv(folder / name)))), name
     assert len(shown["variants.csv"]) == min(report.TOP_VARIANTS, len(read_csv(folder / "variants.csv")))

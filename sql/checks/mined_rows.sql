@@ -20,6 +20,12 @@ with final as (
     select 'funnels', count(*) from funnels where definition = $definition
     union all
     select 'conformance', count(*) from conformance where definition = $definition
+    union all
+    select 'attribution', count(*) from attribution where definition = $definition
+    union all
+    select 'twin_stages', count(*) from twin_stages where definition = $definition
+    union all
+    select 'twin_transitions', count(*) from twin_transitions where definition = $definition
 )
 
 select * from final

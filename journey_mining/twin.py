@@ -1,0 +1,502 @@
+"""The digital customer twin (SPEC section 8): a first-order absorbing Markov chain fitted to a
+definition's journeys, which says which touchpoints carry conversions (removal effects, beside the
+heuristic credits) and what conversion would be if the chain changed (what-if).
+
+Each journey becomes a chain path: (start), its path's touchpoints up to its first goal step (consecutive
+repeats merged), then (conversion) when it has a goal step, else (null). Journeys with the same chain path
+are one row with a count, so the fit, and each bootstrap resample (the journeys drawn with replacement,
+counted per distinct chain path), costs per distinct path, not per journey. Every probability is solved exactly
+from the fundamental matrix; nothing is simulated.
+
+States are numbered: 0 is (start), 1 … T are the definition's touchpoints (index + 1; goal touchpoints and
+touchpoints that never occur are rows of zeros), then CONVERSION and NULL are the two absorbing states.
+"""
+
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import scipy.sparse as sparse
+
+from journey_mining import sql
+from journey_mining.definition import PATH_JOIN, Definition
+from journey_mining.errors import JourneyError, UsageError
+from journey_mining.exports import spreadsheet_safe
+from journey_mining.paths import goal_of
+
+START_STATE, CONVERSION_STATE, NULL_STATE = "(start)", "(conversion)", "(null)"
+RESAMPLES = 200  # bootstrap resamples over journeys (SPEC: B = 200)
+SEED = 0
+INTERVAL = (2.5, 97.5)  # percentiles of the resampled figures
+RESAMPLE_BATCH = 25  # resamples drawn and summed at once: their weights are a distinct-paths × batch matrix
+
+
+@dataclass(frozen=True)
+class ChainPaths:
+    """The distinct chain paths of a definition's journeys: path p's touchpoint indices are
+    `touchpoints[offsets[p]:offsets[p + 1]]`; it converted or not; `journeys[p]` journeys took it."""
+
+    offsets: np.ndarray
+    touchpoints: np.ndarray
+    converted: np.ndarray
+    journeys: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.journeys)
+
+    def texts(self, definition: Definition) -> pa.Array:
+        """Each path as its touchpoint names joined as in every export ('' for no step)."""
+        names = pa.array([t.name for t in definition.touchpoints], pa.string())
+        return pc.binary_join(pa.ListArray.from_arrays(self.offsets.astype(np.int32), names.take(self.touchpoints)),
+                              PATH_JOIN)
+
+    @classmethod
+    def from_texts(cls, definition: Definition, paths: Sequence[str], converted: Sequence[bool],
+                   journeys: Sequence[int]) -> "ChainPaths":
+        """The chain paths as stored (twin_paths), read back against the definition they were mined with, in
+        the order chain_paths gives them (so that a bootstrap draws the same resamples)."""
+        index = {t.name: i for i, t in enumerate(definition.touchpoints)}
+        read = sorted(([index[name] for name in path.split(PATH_JOIN)] if path else [], bool(outcome), count)
+                      for path, outcome, count in zip(paths, converted, journeys))
+        return cls(np.r_[0, np.cumsum([len(steps) for steps, _, _ in read])].astype(np.int64),
+                   np.array([t for steps, _, _ in read for t in steps], np.int64),
+                   np.array([outcome for _, outcome, _ in read], bool),
+                   np.array([count for _, _, count in read], np.int64))
+
+
+def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definition) -> ChainPaths:
+    """The distinct chain paths of journeys given as path steps in journey and step order (a journey's
+    steps together, journeys numbered 0 … n - 1, each with at least one step)."""
+    count = len(journey)
+    if not count:
+        return ChainPaths(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64))
+    journeys = int(journey[-1]) + 1
+    goal = goal_of(definition)[touchpoint]
+    first = np.r_[True, journey[1:] != journey[:-1]]
+    # goal steps at or before each step, within its journey
+    goals_so_far = np.cumsum(goal)
+    goals_so_far -= np.repeat(goals_so_far[first] - goal[first], np.diff(np.r_[np.flatnonzero(first), count]))
+    kept = goals_so_far == 0
+    repeat = np.r_[False, (journey[1:] == journey[:-1]) & (touchpoint[1:] == touchpoint[:-1])]
+    kept &= ~repeat  # a repeat's predecessor is kept whenever it is (no goal between them)
+    converted = np.bincount(journey[goal], minlength=journeys) > 0
+    steps = np.bincount(journey[kept], minlength=journeys)
+    kept_touchpoints = touchpoint[kept].astype(np.int64)
+    # equal (path, outcome) pairs grouped by Arrow, a path as bytes (two a step, so byte order is step order)
+    offsets = np.r_[0, np.cumsum(steps)]
+    path_bytes = pa.Array.from_buffers(pa.large_binary(), journeys, [
+        None, pa.py_buffer((2 * offsets).astype(np.int64)), pa.py_buffer(kept_touchpoints.astype(">u2").tobytes())])
+    grouped = pa.table({"path": path_bytes, "converted": converted, "journey": np.arange(journeys)}).group_by(
+        ["path", "converted"], use_threads=False).aggregate([("journey", "min"), ("journey", "count")])
+    # in path order, then outcome: the order of the bootstrap's draws depends on the paths only
+    grouped = grouped.take(pc.sort_indices(grouped, [("path", "ascending"), ("converted", "ascending")]))
+    first_journey = grouped.column("journey_min").to_numpy()
+    lengths = steps[first_journey]
+    step_of = np.repeat(offsets[first_journey] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return ChainPaths(np.r_[0, np.cumsum(lengths)].astype(np.int64),
+                      kept_touchpoints[np.arange(lengths.sum()) + step_of],
+                      grouped.column("converted").to_numpy(zero_copy_only=False),
+                      grouped.column("journey_count").to_numpy().astype(np.int64))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The chain's transitions and credits per distinct chain path, as sparse matrices over paths, so that a
+    vector of path weights (journeys, or a resample's) gives the chain's counts in one product."""
+
+    states: int            # transient states: (start) and every touchpoint, 1 + T
+    transitions: sparse.csr_matrix   # (states × (states + 2)) cells, flattened, × paths: times taken
+    credits: dict[str, sparse.csr_matrix]  # heuristic → touchpoints × paths: credit of one converted journey
+    holds: sparse.csr_matrix          # touchpoints × paths: 1 when the path holds the touchpoint
+
+
+def layout(paths: ChainPaths, touchpoints: int) -> Layout:
+    """The sparse matrices of the distinct chain paths of a definition with `touchpoints` touchpoints."""
+    states = touchpoints + 1
+    width = states + 2
+    lengths = np.diff(paths.offsets)
+    path_of_step = np.repeat(np.arange(len(paths)), lengths)
+    state = paths.touchpoints + 1
+    position = np.arange(len(state)) - paths.offsets[:-1][path_of_step]
+    # each step is entered from the state before it ((start) for the first); each path ends in an absorbing state
+    before = np.where(position == 0, 0, np.r_[0, state[:-1]])
+    last = np.where(lengths > 0, np.r_[state, 0][np.maximum(paths.offsets[1:] - 1, 0)], 0)
+    ends = np.where(paths.converted, states, states + 1)
+    cells = np.r_[before * width + state, last * width + ends]
+    columns = np.r_[path_of_step, np.arange(len(paths))]
+    transitions = sparse.csr_matrix((np.ones(len(cells)), (cells, columns)), shape=(states * width, len(paths)))
+    transitions.sum_duplicates()
+
+    converted_step = paths.converted[path_of_step]
+    length = lengths[path_of_step]
+    first, final = position == 0, position == length - 1
+    middle = ~first & ~final
+    shares = {
+        "first_touch": first.astype(float),
+        "last_touch": final.astype(float),
+        "linear": 1.0 / np.maximum(length, 1),
+        "position_based": np.select(
+            [length == 1, length == 2, first | final],
+            [1.0, 0.5, 0.4], np.where(middle, 0.2 / np.maximum(length - 2, 1), 0.0)),
+    }
+    credits = {name: _by_touchpoint(paths.touchpoints, path_of_step, np.where(converted_step, share, 0.0),
+                                    touchpoints, len(paths))
+               for name, share in shares.items()}
+    holds = _by_touchpoint(paths.touchpoints, path_of_step, np.ones(len(path_of_step)), touchpoints, len(paths))
+    holds.data[:] = 1.0  # a path holding a touchpoint twice holds it
+    return Layout(states, transitions, credits, holds)
+
+
+def _by_touchpoint(touchpoint: np.ndarray, path: np.ndarray, value: np.ndarray, touchpoints: int,
+                   paths: int) -> sparse.csr_matrix:
+    matrix = sparse.csr_matrix((value, (touchpoint, path)), shape=(touchpoints, paths))
+    matrix.sum_duplicates()
+    return matrix
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A fitted chain: transition counts and probabilities between states ((start), touchpoints, then
+    (conversion) and (null) as the last two columns)."""
+
+    counts: np.ndarray        # states × (states + 2)
+    probability: np.ndarray   # the same, rows summing to 1 (rows of states never left: zeros)
+
+    @classmethod
+    def from_counts(cls, counts: np.ndarray) -> "Chain":
+        totals = counts.sum(axis=1, keepdims=True)
+        return cls(counts, np.divide(counts, totals, out=np.zeros_like(counts, dtype=float), where=totals > 0))
+
+    @property
+    def states(self) -> int:
+        return self.counts.shape[0]
+
+    def absorption(self) -> np.ndarray:
+        """Per transient state: the probability of ending in (conversion)."""
+        q = self.probability[:, :self.states]
+        return np.linalg.solve(np.eye(self.states) - q, self.probability[:, self.states])
+
+    def conversion(self) -> float:
+        """P(conv): the probability of absorption in (conversion) from (start)."""
+        return float(self.absorption()[0])
+
+    def without_each(self) -> np.ndarray:
+        """Per touchpoint (state 1 …): P(conv) when every transition into it goes to (null) instead. Removing
+        state t zeroes column t of Q, a rank-one change of I - Q, so all come from one solve
+        (Sherman–Morrison): P₋ₜ = x₀ - (NQ)₀ₜ xₜ / (1 + (NQ)ₜₜ), N = (I - Q)⁻¹, x = N r."""
+        q = self.probability[:, :self.states]
+        inverse_times = np.linalg.solve(np.eye(self.states) - q, np.c_[q, self.probability[:, self.states]])
+        nq, x = inverse_times[:, :-1], inverse_times[:, -1]
+        diagonal = np.diag(nq)
+        return (x[0] - nq[0] * x / (1 + diagonal))[1:]
+
+    def reach(self, targets: np.ndarray, conversion: bool) -> float:
+        """The probability of ever entering one of the transient states `targets` (a mask), or (conversion)
+        when `conversion`, from (start)."""
+        q = self.probability[:, :self.states]
+        others = ~targets
+        others[0] = True  # (start) is never a target
+        into = q[:, targets].sum(axis=1) + (self.probability[:, self.states] if conversion else 0.0)
+        inner = q[np.ix_(others, others)]
+        hit = np.linalg.solve(np.eye(int(others.sum())) - inner, into[others])
+        return float(hit[0])
+
+
+def fit(layout_: Layout, weights: np.ndarray) -> Chain:
+    """The chain of one vector of path weights (journeys per distinct chain path)."""
+    (chain,) = _fitted(layout_, weights[:, None])
+    return chain
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What one fitted chain (all journeys, or one resample) says: P(conv), per touchpoint the removal
+    effect, per stage the reach."""
+
+    conversion: float
+    removal_effect: np.ndarray  # per touchpoint; NaN when P(conv) is 0
+    model_reach: np.ndarray     # per stage
+
+
+def figures_of(definition: Definition, chain: Chain) -> Figures:
+    conversion = chain.conversion()
+    removal = 1 - chain.without_each() / conversion if conversion > 0 else np.full(len(definition.touchpoints), np.nan)
+    return Figures(conversion, removal, stage_reach(definition, chain))
+
+
+def stage_reach(definition: Definition, chain: Chain) -> np.ndarray:
+    """Per stage: the model's probability of ever reaching one of its touchpoints from (start); reaching a
+    goal touchpoint is ending in (conversion)."""
+    reach = []
+    for stage in definition.stages:
+        targets = np.zeros(chain.states, bool)
+        members = [t for t in definition.touchpoints if t.stage == stage.name]
+        targets[[definition.touchpoints.index(t) + 1 for t in members]] = True
+        reach.append(chain.reach(targets, conversion=any(t.goal for t in members)))
+    return np.array(reach)
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A definition's twin: the chain paths, the chain fitted on all journeys, its figures and heuristic credits
+    (per touchpoint), and the figures of each bootstrap resample."""
+
+    paths: ChainPaths
+    layout: Layout
+    chain: Chain
+    figures: Figures
+    credits: dict[str, np.ndarray]
+    resampled: list[Figures]
+
+
+def interval(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The INTERVAL percentiles over resamples of `values` (one row per resample); NaN where no resample gives
+    a number (or none was drawn)."""
+    finite = np.isfinite(values).any(axis=0) if len(values) else np.zeros(values.shape[1:], bool)
+    if not finite.any():
+        return np.full(finite.shape, np.nan), np.full(finite.shape, np.nan)
+    low, high = np.nanpercentile(np.where(finite, values, 0.0), INTERVAL, axis=0)
+    return np.where(finite, low, np.nan), np.where(finite, high, np.nan)
+
+
+def build(definition: Definition, paths: ChainPaths, resamples: int = RESAMPLES, seed: int = SEED) -> Twin:
+    """Fit the chain on every journey and on `resamples` bootstrap resamples of the journeys."""
+    layout_ = layout(paths, len(definition.touchpoints))
+    weights = paths.journeys.astype(float)
+    chain = fit(layout_, weights)
+    credits = {name: np.asarray(matrix @ weights).ravel() for name, matrix in layout_.credits.items()}
+    return Twin(paths, layout_, chain, figures_of(definition, chain), credits,
+                [figures_of(definition, resampled) for resampled in resampled_chains(layout_, paths, resamples, seed)])
+
+
+def resampled_weights(paths: ChainPaths, resamples: int, seed: int = SEED) -> Iterator[np.ndarray]:
+    """Each bootstrap resample as journeys per distinct chain path: as many journeys as there are, drawn with
+    replacement (numpy's default generator seeded with `seed`, the journeys in chain path order)."""
+    total = int(paths.journeys.sum())
+    if not total:
+        return
+    rng = np.random.default_rng(seed)
+    path_of_journey = np.repeat(np.arange(len(paths)), paths.journeys)
+    for _ in range(resamples):
+        yield np.bincount(path_of_journey[rng.integers(0, total, total)], minlength=len(paths)).astype(float)
+
+
+def resampled_chains(layout_: Layout, paths: ChainPaths, resamples: int, seed: int = SEED) -> Iterator[Chain]:
+    """The chain fitted on each bootstrap resample, RESAMPLE_BATCH resamples summed in one sparse product."""
+    batch = np.empty((len(paths), RESAMPLE_BATCH))
+    filled = 0
+    for weights in resampled_weights(paths, resamples, seed):
+        batch[:, filled] = weights
+        filled += 1
+        if filled == RESAMPLE_BATCH:
+            yield from _fitted(layout_, batch)
+            filled = 0
+    if filled:
+        yield from _fitted(layout_, batch[:, :filled])
+
+
+def _fitted(layout_: Layout, weights: np.ndarray) -> Iterator[Chain]:
+    """The chain of each column of path weights."""
+    for counts in np.asarray(layout_.transitions @ weights).T:
+        yield Chain.from_counts(counts.reshape(layout_.states, layout_.states + 2))
+
+
+def rows(definition: Definition, model: Twin) -> dict[str, pa.Table]:
+    """The twin's tables as mining hands them to DuckDB (sql/twin/): twin_path_rows, twin_transition_rows,
+    twin_touchpoint_rows (touchpoints that are not goals, by index) and twin_stage_rows."""
+    names = [START_STATE] + [t.name for t in definition.touchpoints] + [CONVERSION_STATE, NULL_STATE]
+    source, target = np.nonzero(model.chain.counts)
+    candidates = [i for i, t in enumerate(definition.touchpoints) if not t.goal]
+    weights = model.paths.journeys.astype(float)
+    removal = model.figures.removal_effect[candidates]
+    low, high = interval(np.array([figures.removal_effect[candidates] for figures in model.resampled])
+                               .reshape(len(model.resampled), len(candidates)))
+    total = np.nansum(removal)
+    share = removal / total if total > 0 else np.full(len(candidates), np.nan)
+    converted = float(weights[model.paths.converted].sum())
+    return {
+        "twin_path_rows": pa.table({"path": model.paths.texts(definition), "converted": model.paths.converted,
+                                    "journeys": model.paths.journeys}),
+        "twin_transition_rows": pa.table({
+            "source": [names[s] for s in source], "target": [names[t] for t in target],
+            "transitions": model.chain.counts[source, target].astype(np.int64),
+            "probability": model.chain.probability[source, target]}),
+        "twin_touchpoint_rows": pa.table({
+            "touchpoint_index": pa.array(candidates, pa.int32()),
+            "journeys": np.asarray(model.layout.holds @ weights).ravel()[candidates].astype(np.int64),
+            "removal_effect": pa.array(removal, from_pandas=True),
+            "removal_effect_low": pa.array(low, from_pandas=True),
+            "removal_effect_high": pa.array(high, from_pandas=True),
+            "share": pa.array(share, from_pandas=True),
+            "attributed_conversions": pa.array(share * converted, from_pandas=True),
+            **{name: credit[candidates] for name, credit in model.credits.items()}}),
+        "twin_stage_rows": pa.table({"stage_index": pa.array(range(len(definition.stages)), pa.int32()),
+                                     "model_reach": pa.array(model.figures.model_reach, from_pandas=True)}),
+    }
+
+
+# --- what-if --------------------------------------------------------------------------------------------
+
+_PERCENT = r"(?P<percent>[+-]?\d+(?:\.\d+)?)\s*%"
+_SCENARIOS = {
+    "exit": re.compile(rf"exit\s+(?P<touchpoint>.+?)\s*=\s*{_PERCENT}"),
+    "edge": re.compile(rf"edge\s+(?P<source>.+?)\s*->\s*(?P<target>.+?)\s*=\s*{_PERCENT}"),
+    "remove": re.compile(r"remove\s+(?P<touchpoint>.+)"),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One scenario of `journeys whatif`, read against a definition: a row of the chain scaled, or a state
+    removed. States are numbered as in the module docstring."""
+
+    text: str
+    kind: str           # exit, edge or remove
+    source: int         # the state whose row changes (exit, edge); the state removed (remove)
+    target: int = -1    # the column scaled (edge; NULL's for exit)
+    factor: float = 1.0
+
+    def apply(self, probability: np.ndarray) -> np.ndarray:
+        """The chain's probabilities (states × states + 2) with this change made; rows stay sums of 1."""
+        changed = probability.copy()
+        if self.kind == "remove":
+            changed[:, -1] += changed[:, self.source]
+            changed[:, self.source] = 0.0
+            return changed
+        row = changed[self.source]
+        before = row[self.target]
+        after = min(max(before * self.factor, 0.0), 1.0)
+        rest = row.sum() - before
+        if rest > 0:  # the rest of the row rescaled in proportion; a row with nothing else stays as it is
+            row *= (1.0 - after) / rest
+            row[self.target] = after
+        return changed
+
+
+def parse_scenario(definition: Definition, text: str) -> Change:
+    """A scenario as `journeys whatif --scenario` takes it: "exit T = x%", "edge A -> B = x%" or "remove T";
+    bad usage (UsageError) naming the scenario otherwise."""
+    states = len(definition.touchpoints) + 1
+    index = {t.name: i + 1 for i, t in enumerate(definition.touchpoints)}
+    goals = {t.name for t in definition.touchpoints if t.goal}
+
+    def touchpoint(name: str, *, role: str) -> int:
+        if name in goals:
+            if role == "target":
+                return states  # moving into a goal is converting
+            raise UsageError(f"scenario {text!r}: {name} is a goal, which ends the twin's journeys; "
+                             "name a touchpoint before it")
+        if name == START_STATE and role == "source":
+            return 0
+        if name in (CONVERSION_STATE, NULL_STATE) and role == "target":
+            return states if name == CONVERSION_STATE else states + 1
+        if name not in index:
+            raise UsageError(f"scenario {text!r}: no touchpoint {name!r} in {definition.path}")
+        return index[name]
+
+    for kind, pattern in _SCENARIOS.items():
+        found = pattern.fullmatch(text.strip())
+        if not found:
+            continue
+        parts = found.groupdict()
+        factor = 1.0 + float(parts["percent"]) / 100 if "percent" in parts else 1.0
+        if kind == "exit":
+            return Change(text, kind, touchpoint(parts["touchpoint"], role="state"), states + 1, factor)
+        if kind == "edge":
+            return Change(text, kind, touchpoint(parts["source"], role="source"),
+                          touchpoint(parts["target"], role="target"), factor)
+        return Change(text, kind, touchpoint(parts["touchpoint"], role="state"))
+    raise UsageError(f"scenario {text!r}: not understood; write \"exit T = -20%\", \"edge A -> B = +10%\" "
+                     "or \"remove T\"")
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A scenario's effect: per stage, then (conversion), the baseline, the prediction and its interval."""
+
+    stages: list[str]
+    baseline: np.ndarray
+    predicted: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def what_if(definition: Definition, paths: ChainPaths, changes: Sequence[Change],
+            resamples: int = RESAMPLES, seed: int = SEED) -> WhatIf:
+    """Stage reach and P(conv) of the chain fitted on `paths`, before and after the changes (applied together,
+    in order), the prediction also on each bootstrap resample (the same draws as the mining run's)."""
+    layout_ = layout(paths, len(definition.touchpoints))
+
+    def figures(chain: Chain) -> np.ndarray:
+        return np.r_[stage_reach(definition, chain), chain.conversion()]
+
+    def changed(chain: Chain) -> Chain:
+        probability = chain.probability
+        for change in changes:
+            probability = change.apply(probability)
+        return Chain(chain.counts, probability)
+
+    base = fit(layout_, paths.journeys.astype(float))
+    predicted = [figures(changed(chain)) for chain in resampled_chains(layout_, paths, resamples, seed)]
+    low, high = interval(np.array(predicted).reshape(len(predicted), len(definition.stages) + 1))
+    return WhatIf([s.name for s in definition.stages] + [CONVERSION_STATE], figures(base), figures(changed(base)),
+                  low, high)
+
+
+def stored_paths(con: duckdb.DuckDBPyConnection, definition: Definition) -> ChainPaths:
+    """The chain paths the definition's latest mining run kept (twin_paths); an error when there is none, or
+    when that run read another version of the definition file."""
+    rows = sql.run(con, "twin/chain_paths", {"definition": definition.name,
+                                             "definition_sha256": hashlib.sha256(definition.path.read_bytes()).hexdigest()})
+    if not rows:
+        raise JourneyError(f"{definition.name}: not mined in this database yet; run `journeys mine {definition.path}` "
+                           "first")
+    if not rows[0][0]:
+        raise JourneyError(f"{definition.name}: mined from another version of {definition.path}; run "
+                           f"`journeys mine {definition.path}` again first")
+    stored = [row[1:] for row in rows if row[1] is not None]
+    return ChainPaths.from_texts(definition, *zip(*stored)) if stored else ChainPaths.from_texts(definition, [], [], [])
+
+
+WHAT_IF_COLUMNS = ("definition", "scenario", "stage", "baseline", "predicted", "change", "predicted_low",
+                   "predicted_high")
+
+
+def what_if_rows(definition: str, scenario: str, result: WhatIf) -> list[dict]:
+    """whatif.csv's rows: one per stage, then (conversion); empty cells as None."""
+    def number(value: float) -> float | None:
+        return None if np.isnan(value) else float(value)
+
+    return [dict(zip(WHAT_IF_COLUMNS, (definition, scenario, stage, number(base), number(new), number(new - base),
+                                       number(low), number(high))))
+            for stage, base, new, low, high in zip(result.stages, result.baseline, result.predicted, result.low,
+                                                   result.high)]
+
+
+def write_what_if(path: Path, definition: str, scenario: str, result: WhatIf) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = pa.Table.from_pylist(what_if_rows(definition, scenario, result), schema=pa.schema(
+        [(name, pa.string()) for name in WHAT_IF_COLUMNS[:3]] + [(name, pa.float64()) for name in WHAT_IF_COLUMNS[3:]]))
+    pa_csv.write_csv(spreadsheet_safe(rows), path)
+
+
+def what_if_text(definition: str, scenario: str, journeys: int, result: WhatIf) -> str:
+    """The terminal's table: per stage and (conversion), the baseline, the prediction and its interval."""
+    width = max(len(stage) for stage in result.stages)
+
+    def percent(value: float) -> str:
+        return "—" if np.isnan(value) else f"{100 * value:.2f} %"
+
+    lines = [f"What if {scenario} ({definition}: {journeys:,} journeys; {RESAMPLES} resamples)",
+             f"{'stage':<{width}}  {'baseline':>9}  {'predicted':>9}  {'change':>10}  95 % interval"]
+    for stage, base, new, low, high in zip(result.stages, result.baseline, result.predicted, result.low, result.high):
+        lines.append(f"{stage:<{width}}  {percent(base):>9}  {percent(new):>9}  {100 * (new - base):>+7.2f} pp  "
+                     f"{percent(low)} to {percent(high)}")
+    return "\n".join(lines) + "\n"

@@ -236,12 +236,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# The sections other benchmarks write into the report (benchmarks/conformance.py, benchmarks/twin.py)
+KEPT_SECTIONS = ("## Conformance at scale", "## The twin's intervals")
+
+
 def kept_section(doc: Path) -> str:
-    """The section benchmarks/conformance.py wrote into the report, carried over as it is."""
+    """The sections other benchmarks wrote into the report (KEPT_SECTIONS), carried over as they are."""
     old = doc.read_text(encoding="utf-8") if doc.exists() else ""
-    start = old.find("\n## Conformance at scale\n")
-    end = old.find("\n## ", start + 1)
-    return "" if start < 0 else old[start:end] if end >= 0 else old[start:]
+    kept = ""
+    for heading in KEPT_SECTIONS:
+        start = old.find(f"\n{heading}\n")
+        end = old.find("\n## ", start + 1)
+        kept += "" if start < 0 else old[start:end] if end >= 0 else old[start:]
+    return kept
 
 
 def write_report_from(figures: list[Path], doc: Path) -> int:
@@ -457,7 +464,8 @@ def mine_split(details: dict) -> str:
         return ""
     phases = details["phases"]
     return (f"; {details['passes']} pass{'es' if details['passes'] > 1 else ''}: persons mined "
-            f"{phases['persons mined']:.2f} s, over everyone {phases['over everyone']:.2f} s")
+            f"{phases['persons mined']:.2f} s, over everyone {phases['over everyone']:.2f} s"
+            + (f", the twin {phases['twin']:.2f} s" if "twin" in phases else ""))
 
 
 def new_share(size: SizeResult) -> float:
@@ -582,11 +590,14 @@ def stage_mine(spec: dict) -> tuple[float, dict]:
 def mine_phases(started: float, seconds: float) -> dict[str, float]:
     """Where mine, started at `started` (perf_counter) and taking `seconds`, spent them: on the persons it mines
     (all, or the touched ones of an incremental run), from forgetting their rows to the person tables,
-    statements and the journey cut and funnels in numpy alike; and over everyone, from reading every path
+    statements and the journey cut and funnels in numpy alike; over everyone, from reading every path
     step (`journeys/mined_steps`) on (the KPI tables summed from every person's path steps, and
-    the run's state)."""
+    the run's state), but for the twin: its chain fitted with the bootstrap, and its tables."""
     summing = next(at for name, _, at in RUNNING_SQL if name == "journeys/mined_steps") - started
-    return {"persons mined": summing, "over everyone": seconds - summing}
+    # the twin: from the end of the funnels' sums (its fit) to the end of its own statements
+    fitting = next(at + took for name, took, at in RUNNING_SQL if name == "funnels/funnels")
+    fitted = max(at + took for name, took, at in RUNNING_SQL if name.startswith("twin/"))
+    return {"persons mined": summing, "over everyone": seconds - summing - (fitted - fitting), "twin": fitted - fitting}
 
 
 def stage_base(spec: dict) -> tuple[float, dict]:
@@ -1243,7 +1254,9 @@ def incremental_verdict(results: list[SizeResult]) -> list[str]:
         bound += (f"; it mines again only the touched persons ({phases['persons mined']:.2f} s: reading their "
                   f"whole history, not only the day), then sums the KPI tables from every person's "
                   f"path steps and records the identifiers it saw ({phases['over everyone']:.2f} s: exact "
-                  f"medians and p90s, distinct counts), every run")
+                  f"medians and p90s, distinct counts)"
+                  + (f" and fits the twin on everyone's journeys ({phases['twin']:.2f} s, 200 resamples)"
+                     if "twin" in phases else "") + ", every run")
     elif top == "mine":
         bound += ("; it mines again only the touched persons, but sums the KPI tables from every "
                   "person's path steps on every run")

@@ -290,7 +290,7 @@ def resampled_weights(paths: ChainPaths, resamples: int, seed: int = SEED) -> It
 
 def resampled_chains(layout_: Layout, paths: ChainPaths, resamples: int, seed: int = SEED) -> Iterator[Chain]:
     """The chain fitted on each bootstrap resample, RESAMPLE_BATCH resamples summed in one sparse product."""
-    batch = np.empty((len(paths), RESAMPLE_BATCH))
+    batch = np.empty((len(paths), RESAMPLE_BATCH), order="F")  # a resample is a column: written in one piece
     filled = 0
     for weights in resampled_weights(paths, resamples, seed):
         batch[:, filled] = weights

@@ -31,7 +31,8 @@ def stage_rows(markdown: str, heading: str) -> dict[str, list[str]]:
 @pytest.mark.slow
 def test_the_benchmark_runs_every_stage_at_a_small_size(tmp_path):
     doc = tmp_path / "performance.md"
-    doc.write_text("# Performance\n\n## Conformance at scale\n\nwritten by benchmarks/conformance.py\n")
+    doc.write_text("# Performance\n\n## Conformance at scale\n\nwritten by benchmarks/conformance.py\n"
+                   "\n## The twin's intervals\n\nwritten by benchmarks/twin.py\n")
     completed = subprocess.run(
         [sys.executable, str(SCRIPT), "--events", "20000", "--shapes", "default,many-variants",
          "--work", str(tmp_path / "work"), "--doc", str(doc)],
@@ -76,8 +77,11 @@ def test_the_benchmark_runs_every_stage_at_a_small_size(tmp_path):
     for landing in ("landing-20000-s7", "landing-many-variants-20000-s7"):
         assert (tmp_path / "work" / landing / "generated.json").is_file()
     assert not (tmp_path / "work" / "run-20000").exists() and not (tmp_path / "work" / "run-many-variants-20000").exists()
-    # the section benchmarks/conformance.py writes is carried over
-    assert markdown.endswith("\n\n## Conformance at scale\n\nwritten by benchmarks/conformance.py\n")
+    # the sections benchmarks/conformance.py and benchmarks/twin.py write are carried over
+    assert markdown.endswith("\n\n## Conformance at scale\n\nwritten by benchmarks/conformance.py\n"
+                             "\n## The twin's intervals\n\nwritten by benchmarks/twin.py\n")
+    # the mine stage says what the twin took
+    assert ", the twin " in rows["mine"][-1]
 
 
 @pytest.mark.slow
@@ -93,3 +97,17 @@ def test_the_conformance_benchmark_writes_its_section_once(tmp_path):
     assert markdown.endswith("\n\n## Targets\n\nkept\n") and markdown.count("## Conformance at scale") == 1
     rows = [line.split(" | ") for line in markdown.splitlines() if line.startswith(("| 500 |", "| 2,000 |"))]
     assert len(rows) == 2 and all(0 < float(row[-2]) <= 1 and 0 < float(row[-1].strip(" |")) <= 1 for row in rows)
+
+
+def test_the_twin_benchmark_counts_how_often_its_intervals_hold_the_truth(tmp_path):
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\n## The twin's intervals\n\nolder figures\n\n## Targets\n\nkept\n")
+    command = [sys.executable, str(SCRIPT.with_name("twin.py")), "--seeds", "3", "--journeys", "300", "--doc", str(doc)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    markdown = doc.read_text(encoding="utf-8")
+    assert "older figures" not in markdown and markdown.endswith("\n\n## Targets\n\nkept\n")
+    rows = [line for line in markdown.splitlines() if line.startswith("| removal effect of T")]
+    assert len(rows) == 5 and all(row.endswith(" of 3 |") for row in rows)
+    assert "at least 90 of 100 seeds: not measured (fewer than 100 seeds)" in markdown

@@ -108,57 +108,57 @@ def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definit
 
 @dataclass(frozen=True)
 class Layout:
-    """The chain's transitions and credits per distinct chain path, as sparse matrices over paths, so that a
-    vector of path weights (journeys, or a resample's) gives the chain's counts in one product."""
+    """The chain's transitions per distinct chain path, as a sparse matrix over paths, so that a vector of path
+    weights (journeys, or a resample's) gives the chain's counts in one product."""
 
-    states: int            # transient states: (start) and every touchpoint, 1 + T
+    states: int                      # transient states: (start) and every touchpoint, 1 + T
     transitions: sparse.csr_matrix   # (states × (states + 2)) cells, flattened, × paths: times taken
-    credits: dict[str, sparse.csr_matrix]  # heuristic → touchpoints × paths: credit of one converted journey
-    holds: sparse.csr_matrix          # touchpoints × paths: 1 when the path holds the touchpoint
+
+
+def _steps(paths: ChainPaths) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per step of the distinct chain paths: its path, its position in it (from 0) and the path's length."""
+    lengths = np.diff(paths.offsets)
+    path_of_step = np.repeat(np.arange(len(paths)), lengths)
+    return path_of_step, np.arange(len(path_of_step)) - paths.offsets[:-1][path_of_step], lengths[path_of_step]
 
 
 def layout(paths: ChainPaths, touchpoints: int) -> Layout:
-    """The sparse matrices of the distinct chain paths of a definition with `touchpoints` touchpoints."""
+    """The transitions matrix of the distinct chain paths of a definition with `touchpoints` touchpoints."""
     states = touchpoints + 1
     width = states + 2
-    lengths = np.diff(paths.offsets)
-    path_of_step = np.repeat(np.arange(len(paths)), lengths)
+    path_of_step, position, _ = _steps(paths)
     state = paths.touchpoints + 1
-    position = np.arange(len(state)) - paths.offsets[:-1][path_of_step]
     # each step is entered from the state before it ((start) for the first); each path ends in an absorbing state
     before = np.where(position == 0, 0, np.r_[0, state[:-1]])
-    last = np.where(lengths > 0, np.r_[state, 0][np.maximum(paths.offsets[1:] - 1, 0)], 0)
+    last = np.where(np.diff(paths.offsets) > 0, np.r_[state, 0][np.maximum(paths.offsets[1:] - 1, 0)], 0)
     ends = np.where(paths.converted, states, states + 1)
     cells = np.r_[before * width + state, last * width + ends]
     columns = np.r_[path_of_step, np.arange(len(paths))]
     transitions = sparse.csr_matrix((np.ones(len(cells)), (cells, columns)), shape=(states * width, len(paths)))
     transitions.sum_duplicates()
+    return Layout(states, transitions)
 
-    converted_step = paths.converted[path_of_step]
-    length = lengths[path_of_step]
+
+def credits(paths: ChainPaths, touchpoints: int) -> dict[str, np.ndarray]:
+    """Per touchpoint, each heuristic's credit over the converted journeys (each gives 1 in all, over the steps
+    before its goal), and `journeys`: the journeys whose chain path holds it."""
+    path_of_step, position, length = _steps(paths)
     first, final = position == 0, position == length - 1
-    middle = ~first & ~final
     shares = {
         "first_touch": first.astype(float),
         "last_touch": final.astype(float),
         "linear": 1.0 / np.maximum(length, 1),
-        "position_based": np.select(
-            [length == 1, length == 2, first | final],
-            [1.0, 0.5, 0.4], np.where(middle, 0.2 / np.maximum(length - 2, 1), 0.0)),
+        "position_based": np.select([length == 1, length == 2, first | final], [1.0, 0.5, 0.4],
+                                    0.2 / np.maximum(length - 2, 1)),
     }
-    credits = {name: _by_touchpoint(paths.touchpoints, path_of_step, np.where(converted_step, share, 0.0),
-                                    touchpoints, len(paths))
-               for name, share in shares.items()}
-    holds = _by_touchpoint(paths.touchpoints, path_of_step, np.ones(len(path_of_step)), touchpoints, len(paths))
-    holds.data[:] = 1.0  # a path holding a touchpoint twice holds it
-    return Layout(states, transitions, credits, holds)
-
-
-def _by_touchpoint(touchpoint: np.ndarray, path: np.ndarray, value: np.ndarray, touchpoints: int,
-                   paths: int) -> sparse.csr_matrix:
-    matrix = sparse.csr_matrix((value, (touchpoint, path)), shape=(touchpoints, paths))
-    matrix.sum_duplicates()
-    return matrix
+    converted = (paths.journeys * paths.converted)[path_of_step]
+    credited = {name: np.bincount(paths.touchpoints, weights=share * converted, minlength=touchpoints)
+                for name, share in shares.items()}
+    held = np.sort(path_of_step * touchpoints + paths.touchpoints)  # a path holding a touchpoint twice holds it
+    held = held[np.r_[True, held[1:] != held[:-1]]] if len(held) else held
+    credited["journeys"] = np.bincount(held % touchpoints, weights=paths.journeys[held // touchpoints],
+                                       minlength=touchpoints)
+    return credited
 
 
 @dataclass(frozen=True)
@@ -249,10 +249,9 @@ class Twin:
     (per touchpoint), and the figures of each bootstrap resample."""
 
     paths: ChainPaths
-    layout: Layout
     chain: Chain
     figures: Figures
-    credits: dict[str, np.ndarray]
+    credits: dict[str, np.ndarray]  # per touchpoint: the heuristics' credits, and journeys
     resampled: list[Figures]
 
 
@@ -269,10 +268,8 @@ def interval(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def build(definition: Definition, paths: ChainPaths, resamples: int = RESAMPLES, seed: int = SEED) -> Twin:
     """Fit the chain on every journey and on `resamples` bootstrap resamples of the journeys."""
     layout_ = layout(paths, len(definition.touchpoints))
-    weights = paths.journeys.astype(float)
-    chain = fit(layout_, weights)
-    credits = {name: np.asarray(matrix @ weights).ravel() for name, matrix in layout_.credits.items()}
-    return Twin(paths, layout_, chain, figures_of(definition, chain), credits,
+    chain = fit(layout_, paths.journeys.astype(float))
+    return Twin(paths, chain, figures_of(definition, chain), credits(paths, len(definition.touchpoints)),
                 [figures_of(definition, resampled) for resampled in resampled_chains(layout_, paths, resamples, seed)])
 
 
@@ -330,13 +327,13 @@ def rows(definition: Definition, model: Twin) -> dict[str, pa.Table]:
             "probability": model.chain.probability[source, target]}),
         "twin_touchpoint_rows": pa.table({
             "touchpoint_index": pa.array(candidates, pa.int32()),
-            "journeys": np.asarray(model.layout.holds @ weights).ravel()[candidates].astype(np.int64),
+            "journeys": model.credits["journeys"][candidates].astype(np.int64),
             "removal_effect": pa.array(removal, from_pandas=True),
             "removal_effect_low": pa.array(low, from_pandas=True),
             "removal_effect_high": pa.array(high, from_pandas=True),
             "share": pa.array(share, from_pandas=True),
             "attributed_conversions": pa.array(share * converted, from_pandas=True),
-            **{name: credit[candidates] for name, credit in model.credits.items()}}),
+            **{name: credit[candidates] for name, credit in model.credits.items() if name != "journeys"}}),
         "twin_stage_rows": pa.table({"stage_index": pa.array(range(len(definition.stages)), pa.int32()),
                                      "model_reach": pa.array(model.figures.model_reach, from_pandas=True)}),
     }

@@ -87,7 +87,7 @@ def test_every_command_shown_parses(capsys):
     assert len(commands) > 15
     parser = _parser()
     for page, command in commands:
-        words = re.sub(r"\[([^\[\]]*)\]", r"\1", command).replace("...", "").replace("|", " ").split()[1:]
+        words = shlex.split(re.sub(r"\[([^\[\]]*)\]", r"\1", command).replace("...", "").replace("|", " "))[1:]
         if len(words) == 1:  # a command named in the text, e.g. "the output folder of `journeys mine`"
             words.append("--help")
         try:

@@ -127,10 +127,11 @@ def measured_on() -> str:
             f"{git('rev-parse', '--short', 'HEAD') or 'unknown'}{changed}")
 
 
-def write_section(doc: Path, text: str) -> None:
-    """Replace this script's section of the report (or add it at the end)."""
+def write_section(doc: Path, heading: str, text: str) -> None:
+    """Replace the report's section under `heading` with `text` (or add it at the end); benchmarks/twin.py
+    writes its own section with it too."""
     report = doc.read_text(encoding="utf-8") if doc.exists() else ""
-    start = report.find(SECTION + "\n")
+    start = report.find(heading + "\n")
     if start < 0:
         report = report.rstrip("\n") + "\n\n" + text if report else text
     else:
@@ -167,7 +168,8 @@ def main() -> int:
               f"{m['journeys']:,} journeys, {m['variants']:,} variants, {m['steps']:,} path steps; "
               f"fitness {m['fitness']}, precision {m['precision']}" + (f"; {m['note']}" if m["note"] else ""))
     if args.doc:
-        write_section(args.doc, section(measured, "python benchmarks/conformance.py " + " ".join(sys.argv[1:])))
+        command = "python benchmarks/conformance.py " + " ".join(sys.argv[1:])
+        write_section(args.doc, SECTION, section(measured, command))
         print(f"wrote {args.doc}")
     return 0
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from conformance import write_section  # beside this script
 from journey_mining import definition, twin
 
 SECTION = "## The twin's intervals"
@@ -107,18 +108,6 @@ def section(args: argparse.Namespace, measured: dict) -> str:
         f"{verdict} (fewest: {min(held)} of {args.seeds}).", ""])
 
 
-def write_section(doc: Path, text: str) -> None:
-    """Replace this script's section of the report (or add it at the end)."""
-    report = doc.read_text(encoding="utf-8") if doc.exists() else ""
-    start = report.find(SECTION + "\n")
-    if start < 0:
-        report = report.rstrip("\n") + "\n\n" + text if report else text
-    else:
-        end = report.find("\n## ", start + 1)
-        report = report[:start] + text + (report[end:] if end >= 0 else "")
-    doc.write_text(report, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100)
@@ -131,7 +120,7 @@ def main() -> int:
     text = section(args, measured)
     print(text)
     if args.doc:
-        write_section(args.doc, text)
+        write_section(args.doc, SECTION, text)
     return 0
 
 

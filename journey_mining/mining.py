@@ -76,8 +76,8 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     fingerprint = hashlib.sha256(definition.path.read_bytes()).hexdigest()
     con.begin()
     try:
-        for (table,) in sql.run(con, "journeys/outdated_tables"):
-            con.execute(f'drop table "{table}"').fetchall()
+        for (table,) in sql.run(con, "journeys/outdated_tables"):  # names from that fixed list only
+            sql.run_template(con, "journeys/drop_outdated_table", {"table": table})
         for folder in FOLDERS:
             sql.run_steps(con, folder, {}, phase="tables")
         load_definition(con, definition)

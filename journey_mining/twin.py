@@ -311,13 +311,12 @@ def rows(definition: Definition, model: Twin) -> dict[str, pa.Table]:
     names = [START_STATE] + [t.name for t in definition.touchpoints] + [CONVERSION_STATE, NULL_STATE]
     source, target = np.nonzero(model.chain.counts)
     candidates = [i for i, t in enumerate(definition.touchpoints) if not t.goal]
-    weights = model.paths.journeys.astype(float)
     removal = model.figures.removal_effect[candidates]
-    low, high = interval(np.array([figures.removal_effect[candidates] for figures in model.resampled])
-                               .reshape(len(model.resampled), len(candidates)))
+    resampled = np.array([figures.removal_effect[candidates] for figures in model.resampled])
+    low, high = interval(resampled.reshape(len(model.resampled), len(candidates)))
     total = np.nansum(removal)
     share = removal / total if total > 0 else np.full(len(candidates), np.nan)
-    converted = float(weights[model.paths.converted].sum())
+    converted = float(model.paths.journeys[model.paths.converted].sum())
     return {
         "twin_path_rows": pa.table({"path": model.paths.texts(definition), "converted": model.paths.converted,
                                     "journeys": model.paths.journeys}),

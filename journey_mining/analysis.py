@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pyarrow.csv as pa_csv
 
-from journey_mining import db, definition, exports, identity, ingest, run, sql, twin
+from journey_mining import db, definition, exports, identity, ingest, mining, run, sql, twin
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
 
@@ -90,6 +90,7 @@ def what_if(con: duckdb.DuckDBPyConnection, definition_file: Path, scenarios: li
     `predicted` value, their `change` and the prediction's 95 % interval (`predicted_low`, `predicted_high`)."""
     journey = definition.load(definition_file)
     changes = [twin.parse_scenario(journey, scenario) for scenario in scenarios]
+    mining.require_mined(con, journey)
     result = twin.what_if(journey, twin.stored_paths(con, journey), changes)
     return pd.DataFrame(twin.what_if_rows(journey.name, "; ".join(scenarios), result))
 

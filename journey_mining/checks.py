@@ -212,6 +212,23 @@ def twin_conversion_off(con: duckdb.DuckDBPyConnection, definition: str,
                         f"{converted} of {journeys} ({converted / journeys!r})",))
 
 
+def structure_alerts(con: duckdb.DuckDBPyConnection, definition: str) -> Findings:
+    """The definition's nightly structure alerts (SPEC section 10): not a broken law but a journey that
+    changed, for someone to look at."""
+    rows = sql.run(con, "checks/structure_alerts", {"definition": definition})
+
+    def describe(kind, item_kind, item, previous, current, q):
+        shares = " → ".join("—" if share is None else f"{100 * share:.2f} %" for share in (previous, current))
+        return f"{kind}: {' '.join(filter(None, (item_kind, item)))} {shares} (q {q:.2g})"
+
+    return _findings(rows, describe)
+
+
+def weekly_conversion(con: duckdb.DuckDBPyConnection, definition: str, weeks: int = 8) -> list[tuple]:
+    """The latest start weeks of the trends, newest first: week, journeys, conversion and conformance rates."""
+    return sql.run(con, "checks/weekly_conversion", {"definition": definition, "weeks": weeks})
+
+
 def _findings(rows: list[tuple], describe) -> Findings:
     return Findings(len(rows), tuple(describe(*row) for row in rows[:EXAMPLES]))
 

@@ -1,4 +1,4 @@
-"""The `journeys` command line: ingest, vocab, mine, whatif, demo and generate (the commands of docs/cli.md).
+"""The `journeys` command line: ingest, vocab, mine, whatif, compare, demo and generate (the commands of docs/cli.md).
 
 Errors a user can act on print one line on stderr and exit 1; bad usage exits 2. A traceback is
 shown only with --debug.
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from journey_mining import db, definition, identity, ingest, run, twin, vocab
+from journey_mining import comparisons, db, definition, identity, ingest, mining, run, twin, vocab
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
 from journey_samples import SHAPES, generate
@@ -106,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
     whatif.add_argument("--json", action="store_true", help="print the result as one JSON object")
     whatif.set_defaults(run=_whatif)
 
+    compare = commands.add_parser("compare", parents=[common],
+                                  help="how one segment value differs from the rest, or two periods differ")
+    compare.add_argument("definition", metavar="DEFINITION.yaml")
+    against = compare.add_mutually_exclusive_group(required=True)
+    against.add_argument("--segment", metavar="NAME=VALUE", help="the journeys with this value against the rest")
+    against.add_argument("--periods", nargs=2, metavar=("A..B", "C..D"),
+                         help="journeys started in C..D against those started in A..B (UTC days, ends included)")
+    compare.add_argument("--db", help="database file (default: $JOURNEYS_DB, else journeys.duckdb)")
+    compare.add_argument("--out", default=os.environ.get("JOURNEYS_OUT") or "journeys_out",
+                         help="output folder: writes OUT/<definition name>/comparison.csv (default journeys_out/)")
+    compare.set_defaults(run=_compare)
+
     words = commands.add_parser("vocab", parents=[common],
                                 help="list the event names, URLs, objects, actions … the loaded events hold")
     words.add_argument("--db", help="database file (default: $JOURNEYS_DB, else journeys.duckdb)")
@@ -184,6 +196,7 @@ def _whatif(args: argparse.Namespace) -> int:
     changes = [twin.parse_scenario(journey, text) for text in args.scenario]  # bad usage before any work
     con = db.connect(db.existing_path(args.db), read_only=True)
     try:
+        mining.require_mined(con, journey)
         paths = twin.stored_paths(con, journey)
     finally:
         con.close()
@@ -197,6 +210,37 @@ def _whatif(args: argparse.Namespace) -> int:
     else:
         print(twin.what_if_text(journey.name, scenario, int(paths.journeys.sum()), result), end="")
     return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    journey = definition.load(args.definition)
+    con = db.connect(db.existing_path(args.db), read_only=True)
+    try:
+        mining.require_mined(con, journey)
+        mining.load_definition(con, journey)
+        if args.segment:
+            segment, equals, value = args.segment.partition("=")
+            if not equals:
+                raise UsageError(f"--segment {args.segment!r}: expected NAME=VALUE, e.g. channel=google")
+            compared = comparisons.segment_value(con, journey, segment, value)
+        else:
+            compared = comparisons.between_periods(con, journey, *map(_period, args.periods))
+    finally:
+        con.close()
+    path = Path(args.out) / journey.name / "comparison.csv"
+    comparisons.write_comparison(path, journey.name, compared)
+    differences = compared[compared["kind"].notna()]
+    print(f"{journey.name}: {len(differences):,} differences among {len(compared):,} items: {path}")
+    print(comparisons.differences_text(differences), end="")
+    return 0
+
+
+def _period(text: str) -> tuple[date, date]:
+    since, dots, until = text.partition("..")
+    try:
+        return date.fromisoformat(since), date.fromisoformat(until)
+    except ValueError:
+        raise UsageError(f"--periods {text!r}: expected FIRST..LAST as days, e.g. 2026-09-01..2026-09-30") from None
 
 
 def _vocab(args: argparse.Namespace) -> int:

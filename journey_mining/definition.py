@@ -19,6 +19,12 @@ from journey_mining.errors import UsageError
 MATCH_TEXT_KEYS = ("source", "event", "object", "action", "channel")
 MATCH_KEYS = MATCH_TEXT_KEYS + ("url", "properties")
 FUNNEL_ORDERS = ("sequential", "strict", "any")
+# The event columns a segment may split by (SPEC 1; the e-mail only as its keyed hash, which says nothing
+# of a kind of customer, and the time is what comparisons of periods are for), besides properties.<key>.
+SEGMENT_COLUMNS = ("source", "event_id", "anonymous_id", "user_id", "customer_id", "event", "page_url",
+                   "referrer", "utm_source", "utm_medium", "utm_campaign", "object", "action", "channel",
+                   "amount", "score")
+PERSONA = "persona"  # the segment field of the behavioural personas
 DURATION = re.compile(r"^(\d+)([smhd])$")
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_DURATION_S = 3650 * 86400
@@ -75,6 +81,23 @@ class Funnel:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A way to split journeys (SPEC 9): by the value of `field` on the event of a journey's first step,
+    or by the person's persona (`field` = "persona")."""
+
+    name: str
+    field: str  # an events column, "properties.<key>" or "persona"
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """Which journeys the nightly structure alerts compare (SPEC 10), in whole days."""
+
+    window_days: int = 7
+    horizon_days: int = 7
+
+
+@dataclass(frozen=True)
 class Definition:
     name: str
     path: Path
@@ -84,6 +107,8 @@ class Definition:
     allowed: tuple[tuple[str, str], ...]
     funnels: tuple[Funnel, ...]
     name_line: int  # where `name:` is, for problems found across files
+    segments: tuple[Segment, ...] = ()
+    alerts: Alerts = Alerts()
 
     @property
     def touchpoints(self) -> tuple[Touchpoint, ...]:
@@ -236,7 +261,8 @@ class _Reader:
 
     def definition(self, root: yaml.Node | None) -> Definition:
         entries = self.mapping(root, "the definition",
-                               ("name", "scope", "cut", "stages", "allowed", "funnels"), ("name", "stages"))
+                               ("name", "scope", "cut", "stages", "allowed", "funnels", "segments", "alerts"),
+                               ("name", "stages"))
         name_node = entries["name"][1]
         name = self.definition_name(name_node)
         scope = self.match(entries["scope"][1], "scope") if "scope" in entries else None
@@ -247,7 +273,10 @@ class _Reader:
             raise self.fail(entries["stages"][0], "the definition has no goal: mark a touchpoint with `goal: true`")
         allowed = self.allowed(entries["allowed"][1], touchpoints) if "allowed" in entries else ()
         funnels = self.funnels(entries["funnels"][1], touchpoints) if "funnels" in entries else ()
-        return Definition(name, self.path, scope, cut, stages, allowed, funnels, name_node.start_mark.line + 1)
+        segments = self.segments(entries["segments"][1]) if "segments" in entries else ()
+        alerts = self.alerts(entries["alerts"][1]) if "alerts" in entries else Alerts()
+        return Definition(name, self.path, scope, cut, stages, allowed, funnels, name_node.start_mark.line + 1,
+                          segments, alerts)
 
     def match(self, node: yaml.Node, where: str) -> Match:
         entries = self.mapping(node, where, MATCH_KEYS)
@@ -356,6 +385,35 @@ class _Reader:
             window = self.duration(entries["window"][1], f"funnel {name!r} window") if "window" in entries else None
             funnels.append(Funnel(name, steps, order, window))
         return tuple(funnels)
+
+    def segments(self, node: yaml.Node) -> tuple[Segment, ...]:
+        segments: list[Segment] = []
+        for segment_node in self.sequence(node, "segments"):
+            entries = self.mapping(segment_node, "a segment", ("name", "by"), ("name", "by"))
+            name_node, by_node = entries["name"][1], entries["by"][1]
+            name = self.name(name_node, "segment name")
+            if any(s.name == name for s in segments):
+                raise self.fail(name_node, f"segment name {name!r} is used twice")
+            field = self.text(by_node, f"segment {name!r}: by")
+            key = field.removeprefix("properties.")
+            if field not in SEGMENT_COLUMNS + (PERSONA,) and not (field.startswith("properties.") and key):
+                raise self.fail(by_node, f"segment {name!r}: cannot split by {field!r} (an event column: "
+                                         f"{', '.join(SEGMENT_COLUMNS)}; properties.<key>; or persona)")
+            segments.append(Segment(name, field))
+        return tuple(segments)
+
+    def alerts(self, node: yaml.Node) -> Alerts:
+        entries = self.mapping(node, "alerts", ("window", "horizon"))
+        days = {}
+        for key in ("window", "horizon"):
+            if key in entries:
+                value = entries[key][1]
+                seconds = self.duration(value, f"alerts.{key}")
+                if seconds == 0 or seconds % SECONDS["d"]:
+                    raise self.fail(value, f"alerts.{key}: {value.value!r} is not a whole number of days "
+                                           "(alerts compare whole UTC days, e.g. 7d)")
+                days[key] = seconds // SECONDS["d"]
+        return Alerts(window_days=days.get("window", 7), horizon_days=days.get("horizon", 7))
 
     def touchpoint_ref(self, node: yaml.Node, touchpoints: set[str], where: str) -> str:
         name = self.text(node, f"a touchpoint in {where}")

@@ -17,11 +17,12 @@ import pyarrow.parquet as pq
 
 from journey_mining import sql
 
-# The CSV files, in the order they are written (sql/exports/order.txt): each the rows of sql/exports/<table>.sql
-CSV_TABLES = sql.tables("exports")
+# The files, in the order they are written (sql/exports/order.txt): each the rows of sql/exports/<table>.sql
+CSV_TABLES = sql.tables("exports", "csv")
+PARQUET_TABLES = sql.tables("exports", "parquet")
 FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet would run as a formula
 SHEET_ROWS = 100_000  # per sheet of the Excel workbook, well under Excel's 1,048,576 and quick to write
-EXPORT_BATCH_ROWS = 500_000  # journeys are streamed: at 100M events they do not fit in memory at once
+EXPORT_BATCH_ROWS = 500_000  # Parquet files are streamed: at 100M events they do not fit in memory at once
 
 
 @contextmanager
@@ -49,7 +50,7 @@ def replaced_whole(folder: Path) -> Iterator[Path]:
 
 
 def write_tables(con: duckdb.DuckDBPyConnection, definition: str, folder: Path) -> list[Path]:
-    """The CSV files and journeys.parquet of one definition; their paths."""
+    """The CSV and Parquet files of one definition; their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for table in CSV_TABLES:
@@ -57,12 +58,13 @@ def write_tables(con: duckdb.DuckDBPyConnection, definition: str, folder: Path) 
         path = folder / f"{table}.csv"
         pa_csv.write_csv(spreadsheet_safe(rows), path)
         written.append(path)
-    journeys = sql.batches(con, "exports/journeys", {"definition": definition}, EXPORT_BATCH_ROWS)
-    path = folder / "journeys.parquet"
-    with pq.ParquetWriter(path, journeys.schema, coerce_timestamps="us") as parquet:  # us: Spark reads it too
-        for batch in journeys:
-            parquet.write_batch(batch)
-    written.append(path)
+    for table in PARQUET_TABLES:
+        rows = sql.batches(con, f"exports/{table}", {"definition": definition}, EXPORT_BATCH_ROWS)
+        path = folder / f"{table}.parquet"
+        with pq.ParquetWriter(path, rows.schema, coerce_timestamps="us") as parquet:  # us: Spark reads it too
+            for batch in rows:
+                parquet.write_batch(batch)
+        written.append(path)
     return written
 
 

@@ -9,6 +9,7 @@ and persons whose identifiers moved), and its result equals a full run's.
 """
 
 import hashlib
+import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -20,19 +21,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journey_mining import db, funnels, identity, paths, sql, touchpoints, twin
-from journey_mining.definition import PATH_JOIN, Definition
+from journey_mining import comparisons, db, funnels, identity, paths, personas, sql, touchpoints, twin
+from journey_mining.definition import PATH_JOIN, PERSONA, Definition
 from journey_mining.errors import JourneyError
 
 # The folders of sql/ whose tables mining writes (sql/journeys/order.txt says when each phase runs).
-FOLDERS = ("journeys", "funnels", "conformance", "twin")
+FOLDERS = ("journeys", "funnels", "conformance", "twin", "segments", "comparisons")
 # Rows per person, kept between runs (the [persons] phases): a run replaces the rows of the persons it mines again.
 PERSON_TABLES = sql.tables("journeys", "persons") + sql.tables("funnels", "persons")
 # Of those, the tables whose rows are found by journey_key (their journeys' persons): emptied before the journeys.
-JOURNEY_TABLES = ("journey_steps", "journey_touchpoints")
+JOURNEY_TABLES = ("journey_steps", "journey_touchpoints", "journey_segments")
 # Summed from the person tables over everyone, every run (the [sums] phases, in this order).
 SUMMED_TABLES = (sql.tables("journeys", "sums") + sql.tables("conformance", "sums") + sql.tables("funnels", "sums")
-                 + sql.tables("twin", "sums"))
+                 + sql.tables("twin", "sums") + sql.tables("segments", "personas") + sql.tables("segments", "sums")
+                 + sql.tables("comparisons", "sums"))
 # The persons mined are mined in passes over hash buckets of persons, one pass per this many of their
 # events: the journey cut and the funnels then work on one pass's mapped events in memory (at 100M
 # events in one pass the ordered funnels ran out of a 4 GB memory limit). Each pass adds its persons'
@@ -43,6 +45,9 @@ EVENTS_PER_PASS = 10_000_000
 FUNNEL_STEPS_SCHEMA = pa.schema([
     ("funnel", pa.string()), ("funnel_order", pa.int32()), ("funnel_kind", pa.string()), ("window_us", pa.int64()),
     ("steps", pa.int32()), ("step", pa.int32()), ("step_name", pa.string()), ("touchpoint_index", pa.int32())])
+PERSONA_MEMBER_SCHEMA = pa.schema([("person_id", pa.string()), ("persona", pa.int32())])
+PERSONA_SCHEMA = pa.schema([("persona", pa.int32()), ("name", pa.string()), ("top_touchpoints", pa.string()),
+                            ("silhouette", pa.float64())])
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,8 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
             for table in ("mined_steps", "mined_transitions"):
                 con.unregister(table)
         _fit_twin(con, definition, journey, touchpoint)
+        _sum_segments(con, definition, journey, touchpoint)
+        _sum_alerts(con, definition)
         _delete_definition_rows(con, name, sql.tables("journeys", "state"))
         sql.run_steps(con, "journeys", {"definition": name, "definition_sha256": fingerprint, "since": since,
                                         "until": until, "remined_persons": remined, "mined_by": mining_code_digest()},
@@ -189,6 +196,11 @@ def load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> N
              for order, funnel in enumerate(definition.funnels)
              for step, name in enumerate(funnel.steps, start=1)],
             schema=FUNNEL_STEPS_SCHEMA),
+        "definition_segments": pa.table({
+            "segment_index": pa.array(range(len(definition.segments)), pa.int32()),
+            "segment": pa.array([s.name for s in definition.segments], pa.string()),
+            "field": pa.array([s.field for s in definition.segments], pa.string()),
+        }),
     }
     for name, table in tables.items():
         con.register("definition_part", table)
@@ -203,6 +215,7 @@ def _classify(con: duckdb.DuckDBPyConnection, definition: Definition, since: dat
     bound = touchpoints.Parameters("match_")
     scope = touchpoints.match_predicate(definition.scope, bound) if definition.scope else "true"
     fragments = {"scope": scope, "touchpoint": touchpoints.touchpoint_case(definition, bound),
+                 "segment_values": touchpoints.segment_values(definition, bound),
                  "order": "order by mining_pass" if passes > 1 else ""}
     period = {
         "since": datetime.combine(since, time(), timezone.utc) if since else None,
@@ -240,6 +253,7 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
             "touchpoint_index": step_touchpoint, "step_at": _times(step_at)}),
         "pass_event_journeys": pa.table({
             "journey": journeys.of_event, "touchpoint_index": touchpoint, "unit_score": events.column("unit_score")}),
+        "pass_journey_segments": _journey_segments(definition, events.column("segment_values"), journeys),
         "pass_funnel_progress": _ordered_funnel_progress(definition, person, at, touchpoint),
     }
     for table, rows in work.items():
@@ -252,6 +266,18 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
     finally:
         for table in work:
             con.unregister(table)
+
+
+def _journey_segments(definition: Definition, segment_values: pa.ChunkedArray, journeys: paths.Journeys) -> pa.Table:
+    """Per journey and segment drawn from events: the value on the journey's first event (null: none)."""
+    segments = [s.name for s in definition.segments if s.field != PERSONA]
+    first_events = np.flatnonzero(np.r_[True, journeys.of_event[1:] != journeys.of_event[:-1]]) \
+        if len(journeys.of_event) else np.zeros(0, np.int64)
+    values = pc.list_flatten(segment_values.take(first_events)) if segments else pa.array([], pa.string())
+    return pa.table({
+        "journey": np.repeat(np.arange(len(first_events)), len(segments)),
+        "segment": pa.array(segments * len(first_events), pa.string()),
+        "value": values})
 
 
 def _per_journey(ufunc: np.ufunc, per_step: np.ndarray, first_steps: np.ndarray) -> np.ndarray:
@@ -323,18 +349,53 @@ def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition)
     return journey, touchpoint
 
 
+def _run_reading(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], folder: str, values: dict,
+                 phase: str) -> None:
+    """Run a phase of `folder` whose steps read `tables` (figures made in Python), registered for it only."""
+    for table, rows in tables.items():
+        con.register(table, rows)
+    try:
+        sql.run_steps(con, folder, values, phase=phase)
+    finally:
+        for table in tables:
+            con.unregister(table)
+
+
 def _fit_twin(con: duckdb.DuckDBPyConnection, definition: Definition, journey: np.ndarray,
               touchpoint: np.ndarray) -> None:
     """The twin of everyone's journeys (given as their path steps in journey order), its tables replaced."""
     model = twin.build(definition, twin.chain_paths(journey, touchpoint, definition))
-    tables = twin.rows(definition, model)
-    for table, rows in tables.items():
-        con.register(table, rows)
-    try:
-        sql.run_steps(con, "twin", {"definition": definition.name}, phase="sums")
-    finally:
-        for table in tables:
-            con.unregister(table)
+    _run_reading(con, twin.rows(definition, model), "twin", {"definition": definition.name}, "sums")
+
+
+def _sum_segments(con: duckdb.DuckDBPyConnection, definition: Definition, journey: np.ndarray,
+                  touchpoint: np.ndarray) -> None:
+    """The personas of everyone's journeys (given as their path steps in journey order), then every
+    segment's values with their journeys and stage KPIs; their tables replaced."""
+    name = definition.name
+    person_of_journey = sql.arrow(con, "segments/journey_persons", {"definition": name}).column("person").to_numpy()
+    found = personas.find(person_of_journey[journey], journey, touchpoint, [t.name for t in definition.touchpoints])
+    members, groups = PERSONA_MEMBER_SCHEMA.empty_table(), PERSONA_SCHEMA.empty_table()
+    if found:
+        members = pa.table([sql.arrow(con, "segments/persons", {"definition": name}).column("person_id"),
+                            pa.array(found.of_person, pa.int32())], schema=PERSONA_MEMBER_SCHEMA)
+        groups = pa.table([pa.array(range(1, found.k + 1), pa.int32()), found.names,
+                           [json.dumps(top, ensure_ascii=False) for top in found.top_touchpoints],
+                           [found.silhouette] * found.k], schema=PERSONA_SCHEMA)
+    tables = {"persona_member_rows": members, "persona_rows": groups}
+    _run_reading(con, tables, "segments", {"definition": name}, "personas")
+    sql.run_steps(con, "segments", {"definition": name}, phase="values")
+    sql.run_steps(con, "segments", {"definition": name}, phase="sums")
+
+
+def _sum_alerts(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
+    """The nightly structure alerts and the trends they come from; their tables replaced."""
+    found, weekly = comparisons.alerts(con, definition), comparisons.trends(con, definition)
+    tables = {"alert_rows": pa.Table.from_pandas(found.assign(alert_order=np.arange(len(found))),
+                                                 schema=comparisons.ALERT_SCHEMA, preserve_index=False),
+              "trend_rows": pa.Table.from_pandas(weekly.assign(trend_order=np.arange(len(weekly))),
+                                                 schema=comparisons.TREND_SCHEMA, preserve_index=False)}
+    _run_reading(con, tables, "comparisons", {"definition": definition.name}, "sums")
 
 
 def event_counts(con: duckdb.DuckDBPyConnection, definition: str) -> EventCounts:
@@ -342,6 +403,19 @@ def event_counts(con: duckdb.DuckDBPyConnection, definition: str) -> EventCounts
     row = sql.one(con, "select in_scope, out_of_scope, mapped, unmapped, persons, journeys, converted "
                        "from mining_runs where definition = ?", [definition])
     return EventCounts(*row)
+
+
+def require_mined(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
+    """An error unless the definition's latest mining run in this database read this version of its file:
+    what is read from the mined tables (what-ifs, comparisons) must mean what the file says."""
+    found = sql.run(con, "journeys/mined_version", {"definition": definition.name,
+                                                    "definition_sha256": hashlib.sha256(definition.path.read_bytes()).hexdigest()})
+    if not found:
+        raise JourneyError(f"{definition.name}: not mined in this database yet; run `journeys mine {definition.path}` "
+                           "first")
+    if not found[0][0]:
+        raise JourneyError(f"{definition.name}: mined from another version of {definition.path}; run "
+                           f"`journeys mine {definition.path}` again first")
 
 
 def remined_persons(con: duckdb.DuckDBPyConnection, definition: str) -> int | None:

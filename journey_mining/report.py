@@ -23,7 +23,7 @@ import duckdb
 
 from journey_mining import child_process, sql
 from journey_mining.child_process import DOT_TIMEOUT_S
-from journey_mining.definition import Definition
+from journey_mining.definition import PERSONA, Definition
 
 # The map's own nodes; a definition may not name a touchpoint so.
 START, END, OTHER = "(start)", "(end)", "other"
@@ -33,6 +33,7 @@ DEFAULT_LEVEL = 0.01
 MAX_MAP_EDGES = 400  # a level showing more edges is left out: no one reads it, and it weighs megabytes
 TOP_VARIANTS = 20
 TOP_NOT_TAKEN = 100  # assumed transitions nobody took: the rest are in deviations.csv
+SEGMENT_VALUES = 20  # per segment in the population picker, the most journeys first: all are in segments.csv
 KIND_COLOURS = {"expected": "#7b8794", "skip": "#e08214", "backward": "#8e44ad", "entry": "#2c7fb8",
                 "other": "#b0b7bf"}
 NUMBER = ' class="number"'
@@ -43,7 +44,7 @@ def write_report(con: duckdb.DuckDBPyConnection, definition: Definition, folder:
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     tables = {name: _rows(con, name, definition.name) for name in (
         "stage_kpis", "touchpoint_kpis", "transitions", "deviations", "conformance", "funnels", "feelings",
-        "attribution", "twin_stages")}
+        "attribution", "twin_stages", "segments", "segment_stage_kpis", "personas", "alerts")}
     tables["variants"] = _rows(con, "variants", definition.name, first=TOP_VARIANTS)  # the page shows no more
     (variants,) = sql.one(con, "select count(*) from variants where definition = ?", [definition.name])
     rarest = sql.run(con, "exports/rarest_edges", {"definition": definition.name})
@@ -218,8 +219,9 @@ def _page(definition: Definition, summary: dict, tables: dict[str, list[dict]],
             for n, level in enumerate(levels)]
     body = "\n".join([
         _header(definition, summary),
+        _section("what-changed", "What changed", _what_changed(tables["alerts"], definition)),
         _map_section(levels, maps, default, total),
-        _section("stage-funnel", "Stages: reached and dropped", _stage_funnel(tables["stage_kpis"])),
+        _section("stage-funnel", "Stages: reached and dropped", _populations(tables, definition)),
         _section("feelings", "Feelings along the journey", _feelings(tables["feelings"])),
         _section("touchpoints", "Touchpoints", _table("touchpoint_kpis", tables["touchpoint_kpis"], [
             ("touchpoint", "touchpoint", _text), ("stage", "stage", _text), ("events", "events", _count),
@@ -294,17 +296,79 @@ def _header(definition: Definition, summary: dict) -> str:
             + "</header>")
 
 
-def _stage_funnel(stages: list[dict]) -> str:
+def _stage_funnel(stages: list[dict], csv_table: str = "stage_kpis", rows: list[int] | None = None) -> str:
+    """Bars of the journeys that reached and dropped at each stage, and the table (`rows` of `csv_table`)."""
     widest = max([row["journeys_reached"] for row in stages] + [1])
     bars = "".join(
         f'<div class="bar-row"><span class="bar-label">{html.escape(row["stage"])}</span>'
         f'<span class="bar" style="width:{100 * row["journeys_reached"] / widest:.1f}%"></span>'
         f'<span class="bar-value">{_count(row["journeys_reached"])} reached, '
         f'{_count(row["journeys_dropped"])} dropped</span></div>' for row in stages)
-    return f'<div class="bars">{bars}</div>' + _table("stage_kpis", stages, [
-        ("stage", "stage", _text), ("journeys_reached", "journeys reached", _count),
-        ("journeys_dropped", "journeys dropped", _count), ("drop_off_rate", "drop-off rate", _percent),
-        ("median_s_to_reach", "median time to reach", _duration)])
+    columns = [("stage", "stage", _text), ("journeys_reached", "journeys reached", _count),
+               ("journeys_dropped", "journeys dropped", _count), ("drop_off_rate", "drop-off rate", _percent)]
+    if csv_table == "stage_kpis":
+        columns.append(("median_s_to_reach", "median time to reach", _duration))
+    return f'<div class="bars">{bars}</div>' + _table(csv_table, stages, columns, rows=rows)
+
+
+def _populations(tables: dict[str, list[dict]], definition: Definition) -> str:
+    """The stage funnel of all journeys and, behind a picker, of each segment value (the SEGMENT_VALUES with
+    the most journeys of each segment; a persona by its name too), with the value's journeys and conversion
+    (segments.csv, segment_stage_kpis.csv)."""
+    segments, stages = tables["segments"], tables["segment_stage_kpis"]
+    if not segments:
+        return _stage_funnel(tables["stage_kpis"])
+    names = {str(row["persona"]): row["name"] for row in tables["personas"]}
+    by_persona = {s.name for s in definition.segments if s.field == PERSONA}
+    options, blocks = ['<option value="">all journeys</option>'], [
+        f'<div class="population" data-population="">{_stage_funnel(tables["stage_kpis"])}</div>']
+    shown: dict[str, int] = {}
+    for number, row in enumerate(segments):
+        segment, value = row["segment"], row["value"]
+        shown[segment] = shown.get(segment, 0) + 1
+        if shown[segment] > SEGMENT_VALUES:
+            continue
+        key = f"{segment}={value}"
+        label = f"{segment} = {value}" + (f": {names[value]}" if segment in by_persona and value in names else "")
+        options.append(f'<option value="{html.escape(key)}">{html.escape(label)}</option>')
+        of_value = [(index, stage) for index, stage in enumerate(stages)
+                    if stage["segment"] == segment and stage["value"] == value]
+        blocks.append(
+            f'<div class="population"{_attributes({"data-population": key})} hidden>'
+            + _table("segments", [row], [
+                ("segment", "segment", _text), ("value", "value", _text), ("journeys", "journeys", _count),
+                ("share", "share", _percent), ("converted", "converted", _count),
+                ("conversion_rate", "conversion rate", _percent)], rows=[number])
+            + _stage_funnel([stage for _, stage in of_value], "segment_stage_kpis", [index for index, _ in of_value])
+            + "</div>")
+    note = (f'<p class="note">A segment value\'s journeys are those whose first step has it (segments in the '
+            f"definition); personas are groups of persons who behave alike. Up to {SEGMENT_VALUES} values a "
+            "segment, the most journeys first: all are in segments.csv and segment_stage_kpis.csv.</p>")
+    picker = f'<div class="controls"><label>Journeys of <select id="population">{"".join(options)}</select></label></div>'
+    return picker + note + "".join(blocks) + _personas(tables["personas"])
+
+
+def _personas(personas: list[dict]) -> str:
+    if not personas:
+        return ""
+    return "<h3>Personas</h3>" + _table("personas", personas, [
+        ("persona", "persona", _count), ("name", "name", _text), ("persons", "persons", _count),
+        ("share", "share", _percent), ("journeys", "journeys", _count),
+        ("conversion_rate", "conversion rate", _percent), ("silhouette", "silhouette", _ratio)])
+
+
+def _what_changed(alerts: list[dict], definition: Definition) -> str:
+    """The structure alerts of the latest run (alerts.csv), the surest first."""
+    window, horizon = definition.alerts.window_days, definition.alerts.horizon_days
+    scope = (f"The journeys started in the latest {window} days against those of the {window} days before, each "
+             f"read as it stood {horizon} days after its start (alerts.csv).")
+    if not alerts:
+        return f'<p class="note">{scope}</p><p class="empty">No change: no variant, transition, stage drop-off, ' \
+               "conformance, funnel step or conversion differs.</p>"
+    return f'<p class="note">{scope}</p>' + _table("alerts", alerts, [
+        ("kind", "change", _text), ("item_kind", "what", _text), ("item", "item", _text),
+        ("previous_share", "before", _percent), ("current_share", "now", _percent),
+        ("change", "change", _points), ("current_x", "journeys now", _count), ("q_value", "q", _ratio)])
 
 
 def _feelings(feelings: list[dict]) -> str:
@@ -491,6 +555,11 @@ def _percent(value: float | None, digits: int = 1) -> str:
     return "" if value is None else f"{100 * value:.{digits}f} %"
 
 
+def _points(value: float | None) -> str:
+    """A change of shares in percentage points."""
+    return "" if value is None else f"{100 * value:+.1f} pp"
+
+
 def _ratio(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
@@ -551,6 +620,14 @@ dl.summary dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums
 # Switches the map level the control names and prints what it covers; toggles fit-to-width.
 SCRIPT = """
 (function () {
+  var population = document.getElementById("population");
+  if (population) {
+    population.addEventListener("change", function () {
+      document.querySelectorAll(".population").forEach(function (block) {
+        block.hidden = block.dataset.population !== population.value;
+      });
+    });
+  }
   var select = document.getElementById("rare-threshold");
   if (!select) { return; }
   var percent = function (x) { return (100 * x).toFixed(1) + " %"; };

@@ -108,17 +108,20 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -
     return con.execute(loaded.text, params).fetchall()
 
 
-def relation(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> duckdb.DuckDBPyRelation:
-    """`sql/<name>.sql` (a query) as a DuckDB relation: read lazily, e.g. only its first rows."""
+def relation(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, *,
+             fragments: dict[str, str] | None = None) -> duckdb.DuckDBPyRelation:
+    """`sql/<name>.sql` (a query) as a DuckDB relation: read lazily, e.g. only its first rows. `fragments` fill
+    its `{{markers}}` as in `run_template`."""
     params = params or {}
     loaded = load(name)
-    loaded.check_call(params)
-    return con.sql(loaded.text, params=params)
+    loaded.check_call(params, fragments)
+    return con.sql(_filled(loaded, fragments or {}), params=params)
 
 
-def arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
+def arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, *,
+          fragments: dict[str, str] | None = None):
     """The rows of `sql/<name>.sql` as an Arrow table."""
-    return relation(con, name, params).to_arrow_table()
+    return relation(con, name, params, fragments=fragments).to_arrow_table()
 
 
 def batches(con: duckdb.DuckDBPyConnection, name: str, params: dict, rows: int):
@@ -138,10 +141,14 @@ def run_template(con: duckdb.DuckDBPyConnection, name: str, fragments: dict[str,
     params = params or {}
     loaded = load(name)
     loaded.check_call(params, fragments)
+    return con.execute(_filled(loaded, fragments), params).fetchall()
+
+
+def _filled(loaded: Statement, fragments: dict[str, str]) -> str:
     text = loaded.text
     for key, fragment in fragments.items():
         text = text.replace("{{" + key + "}}", fragment)
-    return con.execute(text, params).fetchall()
+    return text
 
 
 @cache

@@ -6,7 +6,7 @@ below, every value (names, globs, property keys and values) is a bound parameter
 
 import json
 
-from journey_mining.definition import Definition, Match
+from journey_mining.definition import PERSONA, SEGMENT_COLUMNS, Definition, Match
 
 # match key -> events column (identifiers from this fixed table only, never from the YAML)
 MATCH_COLUMNS = {"source": "source", "event": "event", "object": "object", "action": "action",
@@ -45,6 +45,19 @@ def touchpoint_case(definition: Definition, parameters: Parameters) -> str:
     branches = [f"when {match_predicate(t.match, parameters)} then {index}"
                 for index, t in enumerate(definition.touchpoints)]
     return "case " + " ".join(branches) + " end"
+
+
+def segment_values(definition: Definition, parameters: Parameters) -> str:
+    """A SQL expression giving each event the values of the definition's segments drawn from events (a
+    list of texts in segment order; a JSON property as its text; null when the definition has none)."""
+    values = []
+    for segment in definition.segments:
+        if segment.field in SEGMENT_COLUMNS:  # a name from that fixed list, never other text from the YAML
+            values.append(f"cast({segment.field} as varchar)")
+        elif segment.field != PERSONA:
+            key = segment.field.removeprefix("properties.")
+            values.append(f"json_extract_string(properties, {parameters.bind(json_pointer(key))})")
+    return f"[{', '.join(values)}]" if values else "null::varchar[]"
 
 
 def glob_to_like(glob: str) -> str:

@@ -12,7 +12,6 @@ States are numbered: 0 is (start), 1 … T are the definition's touchpoints (ind
 touchpoints that never occur are rows of zeros), then CONVERSION and NULL are the two absorbing states.
 """
 
-import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ import scipy.sparse as sparse
 
 from journey_mining import sql
 from journey_mining.definition import PATH_JOIN, Definition
-from journey_mining.errors import JourneyError, UsageError
+from journey_mining.errors import UsageError
 from journey_mining.exports import spreadsheet_safe
 from journey_mining.paths import goal_of
 
@@ -447,17 +446,8 @@ def what_if(definition: Definition, paths: ChainPaths, changes: Sequence[Change]
 
 
 def stored_paths(con: duckdb.DuckDBPyConnection, definition: Definition) -> ChainPaths:
-    """The chain paths the definition's latest mining run kept (twin_paths); an error when there is none, or
-    when that run read another version of the definition file."""
-    rows = sql.run(con, "twin/chain_paths", {"definition": definition.name,
-                                             "definition_sha256": hashlib.sha256(definition.path.read_bytes()).hexdigest()})
-    if not rows:
-        raise JourneyError(f"{definition.name}: not mined in this database yet; run `journeys mine {definition.path}` "
-                           "first")
-    if not rows[0][0]:
-        raise JourneyError(f"{definition.name}: mined from another version of {definition.path}; run "
-                           f"`journeys mine {definition.path}` again first")
-    stored = [row[1:] for row in rows if row[1] is not None]
+    """The chain paths the definition's latest mining run kept (twin_paths; see mining.require_mined)."""
+    stored = sql.run(con, "twin/chain_paths", {"definition": definition.name})
     return ChainPaths.from_texts(definition, *zip(*stored)) if stored else ChainPaths.from_texts(definition, [], [], [])
 
 

@@ -82,8 +82,23 @@ LAWS = (
 
 
 def mining_checks(definition: str) -> list[AssetChecksDefinition]:
-    """The laws of the figures (docs/outputs.md) on the mined tables of `definition` (assets keyed [its Dagster name, table])."""
-    return [_law_check(definition, law) for law in LAWS]
+    """The laws of the figures (docs/outputs.md) on the mined tables of `definition` (assets keyed [its Dagster
+    name, table]), and the warning of its structure alerts."""
+    return [*(_law_check(definition, law) for law in LAWS), _alerts_check(definition)]
+
+
+def _alerts_check(definition: str) -> AssetChecksDefinition:
+    @asset_check(asset=AssetKey([dagster_name(definition), "alerts"]), name="journeys_unchanged",
+                 description="No structure alert: the journeys started in the latest window differ from those "
+                             "of the window before in no variant, transition, stage drop-off, conformance, "
+                             "funnel step or conversion (docs/outputs.md). A warning: the night's figures are "
+                             "right, the journey changed.")
+    def unchanged(database: JourneysDatabase) -> AssetCheckResult:
+        with database.connection(read_only=True) as con:
+            return _result(checks.structure_alerts(con, definition), "structure alerts",
+                           severity=AssetCheckSeverity.WARN)
+
+    return unchanged
 
 
 def _law_check(definition: str, law: Law) -> AssetChecksDefinition:

@@ -29,8 +29,15 @@ MINED_ASSETS = {
                    "its share of conversions, and the first-touch, last-touch, linear and position-based credits.",
     "twin_stages": "One row per stage: the share of journeys that reached it beside the twin's model.",
     "twin_transitions": "One row per transition of the twin's chain, with its probability.",
+    "segments": "One row per segment and value: its journeys, their share and conversion.",
+    "segment_stage_kpis": "One row per segment value and stage: the stage KPIs of that value's journeys.",
+    "personas": "One row per behavioural persona: its name (the touchpoints of highest lift), persons, journeys "
+                "and conversion; each person's persona in persona_members.",
+    "alerts": "One row per change between the journeys started in the latest window and the window before "
+              "(a difference by the comparison's test); none when nothing changed.",
+    "trends": "One row per start week and item: the proportions the alerts compare, week by week.",
 }
-UNPREVIEWED = ("journeys", "path_steps")  # journeys shows its counts instead; steps are too fine to glance at
+UNPREVIEWED = ("journeys", "path_steps", "trends")  # journeys and trends show their own; steps are too fine
 
 
 def mining_assets(definition: Definition) -> list[AssetsDefinition]:
@@ -57,11 +64,15 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
             rows = checks.mined_rows(con, name)
             previews = {table: checks.first_rows(con, name, table)
                         for table in MINED_ASSETS if table not in UNPREVIEWED}
+            weeks = checks.weekly_conversion(con, name)
         for table in MINED_ASSETS:
             metadata = {"dagster/row_count": rows[table]}
             if table == "journeys":
                 metadata.update(_journey_counts(counts))
                 metadata["persons mined again"] = "everyone (a full run)" if remined is None else remined
+            elif table == "trends":
+                metadata["latest weeks"] = MetadataValue.md(formats.markdown(
+                    ("week", "journeys", "conversion rate", "conformance rate"), weeks))
             elif table in previews:
                 metadata["preview"] = MetadataValue.md(_markdown(previews[table]))
             yield MaterializeResult(asset_key=key(table), metadata=metadata)

@@ -281,6 +281,7 @@ def test_mine_xlsx_writes_every_table_as_a_sheet_with_formulas_quoted(landing, t
     workbook = openpyxl.load_workbook(tmp_path / "out" / "purchase" / "stage_kpis.xlsx")
     assert workbook.sheetnames == ["stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations",
                                    "conformance", "funnels", "feelings", "attribution", "twin_stages",
-                                   "twin_transitions"]
+                                   "twin_transitions", "segments", "segment_stage_kpis", "personas", "alerts",
+                                   "trends"]
     touchpoints = list(workbook["touchpoint_kpis"].iter_rows(values_only=True))
     assert ("purchase", "'=Blog") == touchpoints[2][:2] and touchpoints[2][3] == 1  # its one event, as text

@@ -99,7 +99,8 @@ def test_every_command_shown_parses(capsys):
 
 PLACEHOLDERS = {"ZONE": "UTC", "FILE": "x.duckdb", "DIR": "out", "DATE": "2026-01-01", "FRACTION": "0.05", "N": "50",
                 "PATH": "x.csv", "DEFINITION.yaml": "x.yaml", "SEED": "7", "FORMAT": "csv",
-                "SHAPE": "many-variants"}
+                "SHAPE": "many-variants", "NAME=VALUE": "channel=google", "A..B": "2026-09-01..2026-09-30",
+                "C..D": "2026-10-01..2026-10-31"}
 
 
 def _fill(words: list[str]) -> list[str]:

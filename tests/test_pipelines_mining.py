@@ -20,13 +20,15 @@ from pipelines.resources import DefinitionsFolder, JourneysDatabase, LandingFold
 
 DAY_1, DAY_2 = "2026-10-01", "2026-10-02"
 MINED = ("journeys", "path_steps", "stage_kpis", "feelings", "touchpoint_kpis", "transitions", "variants", "deviations",
-         "funnels", "attribution", "twin_stages", "twin_transitions", "conformance", "exports", "report")
+         "funnels", "attribution", "twin_stages", "twin_transitions", "segments", "segment_stage_kpis", "personas",
+         "alerts", "trends", "conformance", "exports", "report")
 CHECKS = {"counts_reconcile", "unique_event_ids", "quarantine_share", "steps_in_equal_steps_out",
           "funnels_never_widen", "drop_offs_add_up", "shares_sum_to_one", "deviations_within_journeys",
-          "twin_converts_as_observed"}
+          "twin_converts_as_observed", "journeys_unchanged"}
 EXPORTED = ("stage_kpis.csv", "touchpoint_kpis.csv", "transitions.csv", "variants.csv", "deviations.csv",
             "conformance.csv", "funnels.csv", "feelings.csv", "attribution.csv", "twin_stages.csv",
-            "twin_transitions.csv", "journeys.parquet", "journeys.xes", "discovered_model.pnml",
+            "twin_transitions.csv", "segments.csv", "segment_stage_kpis.csv", "personas.csv", "alerts.csv",
+            "trends.csv", "journeys.parquet", "persona_members.parquet", "journeys.xes", "discovered_model.pnml",
             "discovered_model.bpmn", "summary.json", "report.html",
             "stage_kpis.xlsx")
 
@@ -180,11 +182,12 @@ def test_definitions_load_with_the_assets_and_blocking_checks_of_every_bundled_d
         assert graph.get(AssetKey([name, "report"])).parent_keys == {AssetKey([name, "exports"])}
     law_checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys
                   if key.asset_key != AssetKey("events")}
-    assert law_checks == {(f"{name}/{law.table}", law.name) for name in ("purchase", "service") for law in LAWS}
+    assert law_checks == {(f"{name}/{law.table}", law.name) for name in ("purchase", "service") for law in LAWS} | {
+        (f"{name}/alerts", "journeys_unchanged") for name in ("purchase", "service")}
     job = defs.resolve_job_def("nightly_journeys")
     assert {key.to_user_string() for key in job.asset_layer.selected_asset_keys} == keys
-    assert all(spec.blocking for check in defs.asset_checks for spec in check.check_specs
-               if spec.asset_key != AssetKey("events"))
+    assert all(spec.blocking == (spec.name != "journeys_unchanged") for check in defs.asset_checks
+               for spec in check.check_specs if spec.asset_key != AssetKey("events"))
 
 
 @pytest.mark.slow
@@ -271,7 +274,10 @@ def test_the_assets_report_their_rows_the_exports_their_folder_and_the_map_its_s
                     "transitions": 10, "variants": 4, "deviations": 1, "funnels": 3,
                     # the twin: Blog, Pricing and Signup (Order is the goal); (start), the three and the two ends
                     # joined by 9 transitions (J1-J4 as chain paths, above)
-                    "attribution": 3, "twin_stages": 3, "twin_transitions": 9}
+                    "attribution": 3, "twin_stages": 3, "twin_transitions": 9,
+                    # no segments in the definition, 4 persons (personas need 200), and every journey started
+                    # within the 7 days before the latest event: none is old enough to compare or to trend
+                    "segments": 0, "segment_stage_kpis": 0, "personas": 0, "alerts": 0, "trends": 0}
     journeys = _materialization(day_2, "signup", "journeys")
     assert (journeys["persons"], journeys["converted"]) == (4, 2)
     assert "| 14 | 0 | 12 | 2 | 4 | 4 | 2 |" in journeys["preview"]
@@ -306,13 +312,35 @@ def test_the_exports_are_written_for_the_definition(nightly):
     workbook = openpyxl.load_workbook(folder / "stage_kpis.xlsx")
     assert workbook.sheetnames == ["stage_kpis", "touchpoint_kpis", "transitions", "variants", "deviations",
                                    "conformance", "funnels", "feelings", "attribution", "twin_stages",
-                                   "twin_transitions"]
+                                   "twin_transitions", "segments", "segment_stage_kpis", "personas", "alerts",
+                                   "trends"]
     assert [list(row) for row in workbook["stage_kpis"].iter_rows(values_only=True)] == [
         ["definition", "stage", "stage_order", "journeys_reached", "journeys_dropped", "drop_off_rate",
          "median_s_to_reach"],
         ["signup", "Visit", 0, 3, 0, 0, 0], ["signup", "Trial", 1, 4, 2, 0.5, 1200],
         ["signup", "Purchase", 2, 2, 0, 0, 2400]]
     assert workbook["variants"].max_row == len((folder / "variants.csv").read_text().splitlines())  # header too
+
+
+@pytest.mark.slow
+def test_structure_alerts_warn_and_do_not_block_the_exports(tmp_path):
+    (tmp_path / "dagster_home").mkdir()
+    with DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        pipeline = Pipeline(tmp_path, instance)
+        assert pipeline.run(DAY_1).success
+        with pipeline.database.connection() as con:  # an alert, as a nightly run on longer data writes one
+            con.execute("insert into alerts values ('signup', 'conversion', '', 40, 400, 0.1, 80, 400, 0.2, 0.1, "
+                        "1e-5, 2e-5, 'increase', 0)")
+        recheck = define_asset_job("recheck", selection=AssetSelection.checks_for_assets(
+            AssetKey(["signup", "alerts"])) | AssetSelection.assets(["signup", "exports"]))
+        result = pipeline.run(None, "recheck", Definitions.merge(pipeline.location, Definitions(jobs=[recheck])))
+    assert result.success
+    (warned,) = result.get_asset_check_evaluations()
+    assert (warned.check_name, warned.passed, warned.severity) == ("journeys_unchanged", False, AssetCheckSeverity.WARN)
+    assert warned.description == "1 structure alerts: increase: conversion 10.00 % → 20.00 % (q 2e-05)"
+    assert warned.metadata["structure alerts"].value == 1
+    assert (pipeline.out / "signup" / "alerts.csv").read_text(encoding="utf-8").splitlines()[1] == (
+        '"signup","conversion","",40,400,0.1,80,400,0.2,0.1,0.00001,0.00002,"increase"')
 
 
 @pytest.mark.slow

@@ -30,7 +30,7 @@ CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make setup` installs 
 # Without the background-networking flags Chromium phones home at start, which a closed network refuses.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
-SECTIONS = ("map", "stage-funnel", "feelings", "touchpoints", "variants", "attribution", "conformance", "deviations",
+SECTIONS = ("what-changed", "map", "stage-funnel", "feelings", "touchpoints", "variants", "attribution", "conformance", "deviations",
             "funnels", "run-summary")
 
 
@@ -182,6 +182,35 @@ def test_every_number_in_the_tables_is_the_one_in_the_csv_files(browser, mined, 
     for name in every_row:
         assert shown[name] == set(range(len(read_csv(folder / name)))), name
     assert len(shown["variants.csv"]) == min(report.TOP_VARIANTS, len(read_csv(folder / "variants.csv")))
+
+
+def test_the_population_picker_shows_each_segment_values_journeys_and_stages(purchase, mined):
+    """Every segment value offered (the most journeys first, up to SEGMENT_VALUES a segment) shows its own
+    row of segments.csv and every stage's row of segment_stage_kpis.csv, and nothing else; back to all
+    journeys shows stage_kpis.csv."""
+    folder = mined / "purchase"
+    segments = read_csv(folder / "segments.csv")
+    stages = read_csv(folder / "segment_stage_kpis.csv")
+    offered = purchase.page.evaluate("() => [...document.querySelectorAll('#population option')].map(o => o.value)")
+    expected = [f"{row['segment']}={row['value']}" for row in segments]
+    expected = [key for n, key in enumerate(expected)
+                if sum(other.split("=")[0] == key.split("=")[0] for other in expected[:n]) < report.SEGMENT_VALUES]
+    assert offered == ["", *expected] and {row["segment"] for row in segments} == {"channel", "product", "persona"}
+    for key in offered[1:] + [""]:
+        purchase.page.select_option("#population", key)
+        shown = purchase.page.evaluate("""() => [...document.querySelectorAll(".population")].filter(b => !b.hidden)
+            .map(b => ({key: b.dataset.population, rows: [...b.querySelectorAll("table[data-csv] tr[data-row]")]
+                .map(tr => [tr.closest("table").dataset.csv, Number(tr.dataset.row)]), visible: b.offsetHeight > 0}))""")
+        assert [(block["key"], block["visible"]) for block in shown] == [(key, True)]
+        segment, _, value = key.partition("=")
+        if not key:
+            assert shown[0]["rows"] == [["stage_kpis.csv", n] for n in range(len(read_csv(folder / "stage_kpis.csv")))]
+            continue
+        assert shown[0]["rows"] == (
+            [["segments.csv", n] for n, row in enumerate(segments) if (row["segment"], row["value"]) == (segment, value)]
+            + [["segment_stage_kpis.csv", n] for n, row in enumerate(stages)
+               if (row["segment"], row["value"]) == (segment, value)])
+        assert len(shown[0]["rows"]) == 1 + len(read_csv(folder / "stage_kpis.csv"))  # every stage
 
 
 def test_the_headline_and_the_run_summary_are_summary_json(purchase, mined):

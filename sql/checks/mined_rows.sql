@@ -26,6 +26,16 @@ with final as (
     select 'twin_stages', count(*) from twin_stages where definition = $definition
     union all
     select 'twin_transitions', count(*) from twin_transitions where definition = $definition
+    union all
+    select 'segments', count(*) from segments where definition = $definition
+    union all
+    select 'segment_stage_kpis', count(*) from segment_stage_kpis where definition = $definition
+    union all
+    select 'personas', count(*) from personas where definition = $definition
+    union all
+    select 'alerts', count(*) from alerts where definition = $definition
+    union all
+    select 'trends', count(*) from trends where definition = $definition
 )
 
 select * from final

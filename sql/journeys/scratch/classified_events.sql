@@ -3,10 +3,11 @@
 -- of the first touchpoint (in file order) it matches (null when it matches none), and its score put on
 -- one scale from -1 to 1 by score_kind (SPEC section 5, mean_score; a score outside its kind's range,
 -- or of a kind not known, is left out). Stored in mining pass order when there are several ({{order}}),
--- so that each pass reads only its own row groups.
--- {{scope}} and {{touchpoint}} are predicates built from the validated definition, values bound.
+-- so that each pass reads only its own row groups. A mapped event also carries the values of the
+-- definition's segments drawn from events ({{segment_values}}: a list, null when there are none).
+-- {{scope}}, {{touchpoint}} and {{segment_values}} are built from the validated definition, values bound.
 -- parameters: since, until
--- fragments: scope, touchpoint, order
+-- fragments: scope, touchpoint, segment_values, order
 create or replace temp table classified_events as
 with identity_keys as (
     select i.id_kind, i.id_value, k.person_key, k.mining_pass
@@ -42,7 +43,8 @@ final as (
             when coalesce(score_kind, 'sentiment') = 'sentiment' and score between -1 and 1 then score
         end as unit_score,
         coalesce({{scope}}, false) as in_scope,
-        case when coalesce({{scope}}, false) then {{touchpoint}} end as touchpoint_index
+        case when coalesce({{scope}}, false) then {{touchpoint}} end as touchpoint_index,
+        {{segment_values}} as segment_values
     from scored
 )
 

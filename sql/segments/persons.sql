@@ -1,0 +1,7 @@
+-- The definition's persons (those with a journey) in person_id order: person number n of
+-- journey_persons is row n.
+-- parameters: definition
+select distinct person_id
+from journeys
+where definition = $definition
+order by person_id

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from journey_mining import comparisons, db, definition, identity, ingest, mining, run, twin, vocab
+from journey_mining import comparisons, db, definition, identity, ingest, mining, report, run, twin, vocab
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
 from journey_samples import SHAPES, generate
@@ -214,6 +214,7 @@ def _whatif(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     journey = definition.load(args.definition)
+    folder = Path(args.out) / journey.name
     con = db.connect(db.existing_path(args.db), read_only=True)
     try:
         mining.require_mined(con, journey)
@@ -223,14 +224,19 @@ def _compare(args: argparse.Namespace) -> int:
             if not equals:
                 raise UsageError(f"--segment {args.segment!r}: expected NAME=VALUE, e.g. channel=google")
             compared = comparisons.segment_value(con, journey, segment, value)
+            grouping, sides = "segment_journeys", ("the rest", f"{segment} = {value}")
         else:
-            compared = comparisons.between_periods(con, journey, *map(_period, args.periods))
+            periods = [_period(text) for text in args.periods]
+            compared = comparisons.between_periods(con, journey, *periods)
+            grouping, sides = "period_journeys", tuple(f"{since} to {until}" for since, until in periods)
+        comparisons.write_comparison(folder / "comparison.csv", journey.name, compared)
+        rows = compared.astype(object).where(compared.notna(), None).to_dict("records")
+        report.write_comparison(con, journey, grouping, sides, rows, folder / "comparison.html")
     finally:
         con.close()
-    path = Path(args.out) / journey.name / "comparison.csv"
-    comparisons.write_comparison(path, journey.name, compared)
     differences = compared[compared["kind"].notna()]
-    print(f"{journey.name}: {len(differences):,} differences among {len(compared):,} items: {path}")
+    print(f"{journey.name}: {len(differences):,} differences among {len(compared):,} items: "
+          f"{folder / 'comparison.csv'}, {folder / 'comparison.html'}")
     print(comparisons.differences_text(differences), end="")
     return 0
 

@@ -48,7 +48,7 @@ NEW_SHARE = 0.01         # a variant or transition at least this share on one si
 FISHER_BELOW = 5         # the smallest expected cell under which Fisher's exact test is used
 DAY_US = 86_400 * 1_000_000
 # The tables that put journeys in groups, each made by the phase of sql/comparisons/order.txt of its name.
-GROUPINGS = ("alert_windows", "trend_weeks", "period_journeys", "segment_journeys")
+GROUPINGS = ("alert_windows", "trend_weeks", "period_journeys", "segment_journeys", "population_journeys")
 COLUMNS = ("item_kind", "item", "previous_x", "previous_n", "previous_share", "current_x", "current_n",
            "current_share", "change", "p_value", "q_value", "kind")
 ALERT_SCHEMA = pa.schema([(c, pa.int64() if c.endswith(("_x", "_n")) else pa.string() if c in ("item_kind", "item", "kind")
@@ -62,11 +62,16 @@ def grouped(con: duckdb.DuckDBPyConnection, grouping: str, values: dict) -> None
     sql.run_steps(con, "comparisons", values, phase=grouping)
 
 
+def groups_fragment(grouping: str) -> dict[str, str]:
+    """The `{{groups}}` fragment naming the table of `grouping`: a name from GROUPINGS only."""
+    return {"groups": GROUPINGS[GROUPINGS.index(grouping)]}
+
+
 def counts(con: duckdb.DuckDBPyConnection, definition: Definition, grouping: str,
            horizon_days: int | None) -> pd.DataFrame:
     """Per group of the table `grouping` and item: `x` and `n` (columns group, item_kind, item, x, n). With
     `horizon_days`, each journey as it stood that many days after its start."""
-    fragments = {"groups": GROUPINGS[GROUPINGS.index(grouping)]}  # a name from that fixed list only
+    fragments = groups_fragment(grouping)
     steps = sql.arrow(con, "comparisons/compared_steps", {"definition": definition.name}, fragments=fragments)
     journeys = journey_items(definition, *(steps.column(c).to_numpy() for c in (
         "grp", "journey_key", "touchpoint_index", "t", "start_t")), horizon_days=horizon_days)
@@ -75,11 +80,11 @@ def counts(con: duckdb.DuckDBPyConnection, definition: Definition, grouping: str
 
 def journey_items(definition: Definition, group: np.ndarray, journey_key: np.ndarray, touchpoint: np.ndarray,
                   at: np.ndarray, start: np.ndarray, *, horizon_days: int | None = None) -> pd.DataFrame:
-    """The items over journeys (all but funnel steps) per group, from path steps in journey and step order:
-    each step's group, journey key, touchpoint index, time and its journey's start (microseconds)."""
+    """The items over journeys (all but funnel steps) per group, from path steps in group, journey and step
+    order: each step's group, journey key, touchpoint index, time and its journey's start (microseconds)."""
     kept = at <= start + horizon_days * DAY_US if horizon_days is not None else np.ones(len(at), bool)
     keys, at, group, touchpoint = journey_key[kept], at[kept], group[kept], touchpoint[kept].astype(np.int64)
-    new_journey = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
+    new_journey = np.r_[True, (keys[1:] != keys[:-1]) | (group[1:] != group[:-1])] if len(keys) else np.zeros(0, bool)
     journey, first = np.cumsum(new_journey) - 1, np.flatnonzero(new_journey)
     group_of = group[first]
     converted = np.logical_or.reduceat(paths.goal_of(definition)[touchpoint], first) if len(first) else new_journey

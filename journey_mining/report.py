@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
-from journey_mining import child_process, sql
+from journey_mining import child_process, comparisons, mining, paths, sql, twin
 from journey_mining.child_process import DOT_TIMEOUT_S
-from journey_mining.definition import PERSONA, Definition
+from journey_mining.definition import PATH_JOIN, PERSONA, Definition
 
 # The map's own nodes; a definition may not name a touchpoint so.
 START, END, OTHER = "(start)", "(end)", "other"
@@ -33,7 +35,8 @@ DEFAULT_LEVEL = 0.01
 MAX_MAP_EDGES = 400  # a level showing more edges is left out: no one reads it, and it weighs megabytes
 TOP_VARIANTS = 20
 TOP_NOT_TAKEN = 100  # assumed transitions nobody took: the rest are in deviations.csv
-SEGMENT_VALUES = 20  # per segment in the population picker, the most journeys first: all are in segments.csv
+TOP_REMOVAL_EFFECTS = 5  # per segment value in the picker
+SEGMENT_VALUES = 10  # per segment in the population picker, the most journeys first: all are in segments.csv
 KIND_COLOURS = {"expected": "#7b8794", "skip": "#e08214", "backward": "#8e44ad", "entry": "#2c7fb8",
                 "other": "#b0b7bf"}
 NUMBER = ' class="number"'
@@ -48,10 +51,38 @@ def write_report(con: duckdb.DuckDBPyConnection, definition: Definition, folder:
     tables["variants"] = _rows(con, "variants", definition.name, first=TOP_VARIANTS)  # the page shows no more
     (variants,) = sql.one(con, "select count(*) from variants where definition = ?", [definition.name])
     rarest = sql.run(con, "exports/rarest_edges", {"definition": definition.name})
-    page = _page(definition, summary, tables, rarest, variants)
+    page = _page(definition, summary, tables, rarest, variants, _segment_populations(con, definition, tables))
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _segment_populations(con: duckdb.DuckDBPyConnection, definition: Definition,
+                         tables: dict[str, list[dict]]) -> dict[object, dict]:
+    """The maps' data of the segment values the population picker offers (`segment=value`)."""
+    shown = _shown_values(tables["segments"])
+    if not shown:
+        return {}
+    mining.load_definition(con, definition)
+    sql.run_steps(con, "segments", {"definition": definition.name}, phase="values")
+    con.register("shown_values", pa.table({"segment": [row["segment"] for _, row in shown],
+                                           "value": [row["value"] for _, row in shown]}))
+    try:
+        comparisons.grouped(con, "population_journeys", {})
+    finally:
+        con.unregister("shown_values")
+    return drawn_populations(con, definition, "population_journeys")
+
+
+def _shown_values(segments: list[dict]) -> list[tuple[int, dict]]:
+    """The rows of segments.csv (number, row) the picker offers: the SEGMENT_VALUES first of each segment."""
+    seen: dict[str, int] = {}
+    shown = []
+    for number, row in enumerate(segments):
+        seen[row["segment"]] = seen.get(row["segment"], 0) + 1
+        if seen[row["segment"]] <= SEGMENT_VALUES:
+            shown.append((number, row))
+    return shown
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str, definition: str, first: int | None = None) -> list[dict]:
@@ -60,6 +91,8 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, definition: str, first: in
 
 
 # --- the map ------------------------------------------------------------------------------------------
+
+CHANGE_COLOURS = {"increase": "#1a9850", "new": "#1a9850", "decrease": "#d73027", "vanished": "#d73027"}
 
 @dataclass(frozen=True)
 class Edge:
@@ -123,12 +156,15 @@ def _level(share: float, minimum: int, transitions: list[dict], shown: frozenset
 
 
 def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[str, dict],
-         widest: int) -> str:
+         widest: int, changes: dict[tuple[str, str], str] | None = None) -> str:
     """The DOT text of one level: a cluster per stage, left to right in the assumed order.
 
     Nodes are known by ids of their own (`tp<index>`, `start`, `end`, `other`), never by the names,
-    and every name is written as an HTML-like label (`_label`): so any name shows as written.
+    and every name is written as an HTML-like label (`_label`): so any name shows as written. `changes`
+    marks the transitions a comparison found different (by their change: increase, new, decrease, vanished),
+    and the touchpoints whose exits (the transition into (end)) changed.
     """
+    changes = changes or {}
     node = {START: "start", END: "end", OTHER: "other"}
     node.update({t.name: f"tp{index}" for index, t in enumerate(definition.touchpoints)})
     lines = [f'digraph "{key}" {{',
@@ -151,10 +187,13 @@ def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[st
             exit_rate = kpis["exit_rate"]
             label = _label(touchpoint.name, f"{kpis['journeys']:,} journeys",
                            f"exit {_percent(exit_rate)}" + (" · goal" if touchpoint.goal else ""))
+            change = changes.get((touchpoint.name, END))
+            marked = (f', color="{CHANGE_COLOURS[change]}", penwidth=3' if change else "")
             lines.append(f'    {node[touchpoint.name]} [id="{key}-tp-{definition.touchpoints.index(touchpoint)}", '
-                         f'class="touchpoint", label={label}, fillcolor="{_exit_colour(exit_rate)}", '
+                         f'class="touchpoint{f" change-{change}" if change else ""}", label={label}, '
+                         f'fillcolor="{_exit_colour(exit_rate)}", '
                          f'fontcolor="{"#ffffff" if (exit_rate or 0) > 0.55 else "#1d2733"}"'
-                         f'{", peripheries=2" if touchpoint.goal else ""}];')
+                         f'{", peripheries=2" if touchpoint.goal else ""}{marked}];')
         if members:  # one column per stage
             lines.append("    { rank=same; " + " ".join(node[t.name] + ";" for t in members) + " }")
         lines.append("  }")
@@ -167,17 +206,62 @@ def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[st
     for before, after in zip(anchors, anchors[1:]):  # keeps the stages in their assumed order
         lines.append(f"  {node[before]} -> {node[after]} [style=invis, weight=20];")
     for n, edge in enumerate(level.edges):
-        colour = KIND_COLOURS[edge.kind]
+        change = changes.get((edge.source, edge.target))
+        colour = CHANGE_COLOURS[change] if change else KIND_COLOURS[edge.kind]
         # Width by count; what goes through "other" is drawn thin and dashed, and like backward moves
         # it does not pull the layout (so the stages keep their order).
         style = (", style=dashed, penwidth=1, arrowsize=0.4, constraint=false" if edge.kind == "other" else
-                 f", penwidth={1 + 7 * edge.transitions / widest:.2f}"
+                 f", penwidth={1 + 7 * edge.transitions / widest + (3 if change else 0):.2f}"
                  + (", constraint=false" if edge.kind == "backward" else ""))
         lines.append(f'  {node[edge.source]} -> {node[edge.target]} [id="{key}-edge-{n}", '
-                     f'class="transition kind-{edge.kind}", xlabel="{edge.transitions:,}", color="{colour}", '
+                     f'class="transition kind-{edge.kind}{f" change-{change}" if change else ""}", '
+                     f'xlabel="{edge.transitions:,}", color="{colour}", '
                      f'fontcolor="{colour}"{style}];')
     lines.append("}")
     return "\n".join(lines)
+
+
+def drawn_populations(con: duckdb.DuckDBPyConnection, definition: Definition, grouping: str) -> dict[object, dict]:
+    """Per group of the comparison grouping `grouping` (comparisons.GROUPINGS, made before): its journeys,
+    touchpoints (journeys, exit rate) and transitions as the map draws them."""
+    names = [t.name for t in definition.touchpoints]
+    kinds, entries = paths.edge_kinds(definition), paths.entry_kinds(definition)
+    values, fragments = {"definition": definition.name}, comparisons.groups_fragment(grouping)
+    drawn: dict[object, dict] = {}
+    for group, index, journeys, exits in sql.run_template(con, "comparisons/group_touchpoints", fragments, values):
+        population = drawn.setdefault(group, {"journeys": 0, "touchpoints": {}, "transitions": []})
+        if index is None:
+            population["journeys"] = journeys
+        else:
+            population["touchpoints"][names[index]] = {"journeys": journeys, "exit_rate": exits / journeys}
+    for group, source, target, transitions, journeys in sql.run_template(
+            con, "comparisons/group_transitions", fragments, values):
+        kind = paths.EXPECTED if target < 0 else entries[target] if source < 0 else kinds[source, target]
+        drawn[group]["transitions"].append({
+            "source": START if source < 0 else names[source], "target": END if target < 0 else names[target],
+            "transitions": transitions, "journeys": journeys, "kind": paths.KINDS[kind]})
+    steps = sql.arrow(con, "comparisons/compared_steps", values, fragments=fragments)
+    group, key = steps.column("grp").to_numpy(zero_copy_only=False), steps.column("journey_key").to_numpy()
+    touchpoint = steps.column("touchpoint_index").to_numpy().astype(np.int64)
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(key) else np.zeros(0, np.int64)
+    for first, last in zip(bounds, np.r_[bounds[1:], len(key)]):  # a group's steps together, in journey order
+        keys = key[first:last]
+        journey = np.cumsum(np.r_[True, keys[1:] != keys[:-1]]) - 1
+        model = twin.build(definition, twin.chain_paths(journey, touchpoint[first:last], definition), 0)
+        drawn[group[first]]["removal_effects"] = model.figures.removal_effect
+    return drawn
+
+
+def _population_map(definition: Definition, population: dict | None, key: str,
+                    changes: dict[tuple[str, str], str] | None = None) -> str:
+    """The map of some journeys (drawn_populations) at the default level, without the level control."""
+    if not population or not population["journeys"]:
+        return '<p class="empty">No journeys.</p>'
+    levels = map_levels(population["transitions"], population["journeys"], ())
+    level = max([level for level in levels if level.share <= DEFAULT_LEVEL] or levels[-1:], key=lambda level: level.share)
+    widest = max(t["transitions"] for t in population["transitions"])
+    svg = _layout(_dot(definition, level, key, population["touchpoints"], widest, changes))
+    return f'<div class="population-map"{_attributes({"id": key, "data-share": level.share})}>{svg}</div>'
 
 
 def _layout(dot_text: str) -> str:
@@ -207,7 +291,7 @@ def _exit_colour(rate: float | None) -> str:
 # --- the page -----------------------------------------------------------------------------------------
 
 def _page(definition: Definition, summary: dict, tables: dict[str, list[dict]],
-          rarest: Sequence[tuple[int, int]], variants: int) -> str:
+          rarest: Sequence[tuple[int, int]], variants: int, drawn: dict[object, dict]) -> str:
     """The page; `tables` hold the first TOP_VARIANTS of the `variants`."""
     total = summary["journeys"]
     touchpoints = {row["touchpoint"]: row for row in tables["touchpoint_kpis"]}
@@ -221,7 +305,7 @@ def _page(definition: Definition, summary: dict, tables: dict[str, list[dict]],
         _header(definition, summary),
         _section("what-changed", "What changed", _what_changed(tables["alerts"], definition)),
         _map_section(levels, maps, default, total),
-        _section("stage-funnel", "Stages: reached and dropped", _populations(tables, definition)),
+        _section("stage-funnel", "Stages: reached and dropped", _populations(tables, definition, drawn)),
         _section("feelings", "Feelings along the journey", _feelings(tables["feelings"])),
         _section("touchpoints", "Touchpoints", _table("touchpoint_kpis", tables["touchpoint_kpis"], [
             ("touchpoint", "touchpoint", _text), ("stage", "stage", _text), ("events", "events", _count),
@@ -241,11 +325,47 @@ def _page(definition: Definition, summary: dict, tables: dict[str, list[dict]],
         _section("funnels", "Funnels", _funnels(tables["funnels"], definition)),
         _section("run-summary", "The run", _run_summary(summary)),
     ])
-    title = f"Journey map: {definition.name}"
+    return _document(f"Journey map: {definition.name}", body)
+
+
+def _document(title: str, body: str) -> str:
+    """One self-contained page: its style and script inline."""
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n"
             f"<script>{SCRIPT}</script>\n</body>\n</html>\n")
+
+
+def write_comparison(con: duckdb.DuckDBPyConnection, definition: Definition, grouping: str, sides: tuple[str, str],
+                     compared: list[dict], path: Path) -> Path:
+    """comparison.html: the maps of both groups of `grouping` (previous, current) side by side, each
+    difference of `compared` (comparisons.compare's rows) marked on its transition, and on a touchpoint
+    whose exits (its transition into (end)) changed; then the differences (comparison.csv's first rows)."""
+    drawn = drawn_populations(con, definition, grouping)
+    differences = [row for row in compared if row["kind"] is not None]
+    changes = {tuple(row["item"].split(PATH_JOIN)): row["kind"] for row in differences
+               if row["item_kind"] == "transition"}
+    maps = "".join(
+        f'<div class="side"><h3>{html.escape(title)}: {_count((drawn.get(group) or {}).get("journeys", 0))} journeys'
+        f'</h3><div class="map fit">{_population_map(definition, drawn.get(group), f"side-{group}", changes)}</div>'
+        "</div>" for group, title in enumerate(sides))
+    legend = "".join(f'<span class="swatch" style="background:{colour}"></span>{kind} '
+                     for kind, colour in CHANGE_COLOURS.items())
+    table = _table("comparison", differences, [
+        ("kind", "change", _text), ("item_kind", "what", _text), ("item", "item", _text),
+        ("previous_x", "x before", _count), ("previous_n", "n before", _count), ("previous_share", "before", _percent),
+        ("current_x", "x now", _count), ("current_n", "n now", _count), ("current_share", "now", _percent),
+        ("change", "change", _points), ("q_value", "q", _ratio)]) if differences else \
+        '<p class="empty">No difference: no item changed by at least 0.5 percentage points with q under 0.05.</p>'
+    body = "\n".join([
+        f"<header><h1>{html.escape(definition.name)}: {html.escape(sides[1])} against {html.escape(sides[0])}</h1>"
+        f'<p>{len(differences):,} differences among {len(compared):,} items compared; all items are in '
+        "comparison.csv.</p></header>",
+        _section("maps", "The two maps", f'<div class="legend">marked: {legend}· transitions taken by at least '
+                 f"{_percent(DEFAULT_LEVEL, 0)} of each side's journeys</div>" f'<div class="sides">{maps}</div>'),
+        _section("differences", "Differences, the surest first", table)])
+    path.write_text(_document(f"Comparison: {definition.name}", body), encoding="utf-8")
+    return path
 
 
 def _map_level(definition: Definition, level: MapLevel, key: str, touchpoints: dict[str, dict], widest: int,
@@ -311,23 +431,19 @@ def _stage_funnel(stages: list[dict], csv_table: str = "stage_kpis", rows: list[
     return f'<div class="bars">{bars}</div>' + _table(csv_table, stages, columns, rows=rows)
 
 
-def _populations(tables: dict[str, list[dict]], definition: Definition) -> str:
+def _populations(tables: dict[str, list[dict]], definition: Definition, drawn: dict[object, dict]) -> str:
     """The stage funnel of all journeys and, behind a picker, of each segment value (the SEGMENT_VALUES with
     the most journeys of each segment; a persona by its name too), with the value's journeys and conversion
-    (segments.csv, segment_stage_kpis.csv)."""
+    (segments.csv, segment_stage_kpis.csv) and its map."""
     segments, stages = tables["segments"], tables["segment_stage_kpis"]
     if not segments:
         return _stage_funnel(tables["stage_kpis"])
     names = {str(row["persona"]): row["name"] for row in tables["personas"]}
     by_persona = {s.name for s in definition.segments if s.field == PERSONA}
-    options, blocks = ['<option value="">all journeys</option>'], [
+    options, blocks = ['<option value="">all journeys (the map above)</option>'], [
         f'<div class="population" data-population="">{_stage_funnel(tables["stage_kpis"])}</div>']
-    shown: dict[str, int] = {}
-    for number, row in enumerate(segments):
+    for n, (number, row) in enumerate(_shown_values(segments)):
         segment, value = row["segment"], row["value"]
-        shown[segment] = shown.get(segment, 0) + 1
-        if shown[segment] > SEGMENT_VALUES:
-            continue
         key = f"{segment}={value}"
         label = f"{segment} = {value}" + (f": {names[value]}" if segment in by_persona and value in names else "")
         options.append(f'<option value="{html.escape(key)}">{html.escape(label)}</option>')
@@ -340,12 +456,30 @@ def _populations(tables: dict[str, list[dict]], definition: Definition) -> str:
                 ("share", "share", _percent), ("converted", "converted", _count),
                 ("conversion_rate", "conversion rate", _percent)], rows=[number])
             + _stage_funnel([stage for _, stage in of_value], "segment_stage_kpis", [index for index, _ in of_value])
+            + '<div class="map fit">' + _population_map(definition, drawn.get(key), f"population-{n}") + "</div>"
+            + _removal_effects(definition, (drawn.get(key) or {}).get("removal_effects"))
             + "</div>")
     note = (f'<p class="note">A segment value\'s journeys are those whose first step has it (segments in the '
             f"definition); personas are groups of persons who behave alike. Up to {SEGMENT_VALUES} values a "
-            "segment, the most journeys first: all are in segments.csv and segment_stage_kpis.csv.</p>")
+            "segment, the most journeys first, each with its map (transitions taken by at least "
+            f"{_percent(DEFAULT_LEVEL, 0)} of its journeys): all values are in segments.csv and "
+            "segment_stage_kpis.csv.</p>")
     picker = f'<div class="controls"><label>Journeys of <select id="population">{"".join(options)}</select></label></div>'
     return picker + note + "".join(blocks) + _personas(tables["personas"])
+
+
+def _removal_effects(definition: Definition, effects: np.ndarray | None) -> str:
+    """A population's strongest touchpoints by the twin's removal effect (fitted on its journeys alone)."""
+    if effects is None or not np.isfinite(effects).any():
+        return ""
+    order = [i for i in np.argsort(-np.nan_to_num(effects, nan=-1), kind="stable") if np.isfinite(effects[i])]
+    rows = "".join(f'<tr><td>{html.escape(definition.touchpoints[i].name)}</td><td{NUMBER}'
+                   f'{_attributes({"data-removal-effect": float(effects[i])})}>{_percent(float(effects[i]))}</td></tr>'
+                   for i in order[:TOP_REMOVAL_EFFECTS])
+    return (f"<h3>What carries its conversions</h3><p class=\"note\">The twin fitted on these journeys alone: the "
+            "share of their conversions lost without the touchpoint (removal effect).</p>"
+            f'<table class="removal-effects"><thead><tr><th>touchpoint</th><th>removal effect</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>")
 
 
 def _personas(personas: list[dict]) -> str:
@@ -591,7 +725,7 @@ STYLE = """
 :root { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2733; }
 body { margin: 0 auto; max-width: 1400px; padding: 16px 24px 48px; background: #fff; }
 h1 { font-size: 1.5rem; margin: 0 0 4px; } h2 { font-size: 1.15rem; margin: 32px 0 8px; }
-h3 { font-size: 1rem; margin: 16px 0 4px; } small, .note, .empty { color: #5b6670; }
+h3 { font-size: 1rem; margin: 16px 0 4px; } .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; } small, .note, .empty { color: #5b6670; }
 .warning { background: #fff4ce; border-left: 4px solid #e08214; padding: 4px 8px; }
 .figures { display: flex; gap: 24px; margin-top: 8px; }
 .figure span { display: block; font-size: 1.6rem; font-weight: 600; }

@@ -16,11 +16,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from journey_mining import analysis, report
+from journey_mining import analysis, definition, report, twin
 from journey_mining.errors import JourneyError
 
 pytestmark = pytest.mark.slow  # mines the sample data and starts a browser
@@ -211,6 +212,94 @@ def test_the_population_picker_shows_each_segment_values_journeys_and_stages(pur
             + [["segment_stage_kpis.csv", n] for n, row in enumerate(stages)
                if (row["segment"], row["value"]) == (segment, value)])
         assert len(shown[0]["rows"]) == 1 + len(read_csv(folder / "stage_kpis.csv"))  # every stage
+
+
+def drawn_edges(page, selector: str) -> dict[tuple[str, str], dict]:
+    """The edges of the map under `selector` by (source, target) name: the count shown and the change marked."""
+    drawn = page.evaluate("""(selector) => {
+        const map = document.querySelector(selector);
+        const names = {start: "(start)", end: "(end)", other: "other"};
+        map.querySelectorAll("g.node").forEach(g => {
+            const id = g.querySelector("title").textContent;
+            if (id.startsWith("tp")) { names[id] = g.querySelector("text").textContent; }
+        });
+        return [...map.querySelectorAll("g.edge")].map(g => {
+            const [source, target] = g.querySelector("title").textContent.split("->");
+            const change = [...g.classList].find(c => c.startsWith("change-"));
+            return [names[source], names[target], g.querySelector("text").textContent, change ? change.slice(7) : null];
+        });
+    }""", selector)
+    return {(source, target): {"count": count, "change": change} for source, target, count, change in drawn}
+
+
+def test_each_personas_map_draws_its_own_journeys_transitions(purchase, mined):
+    """A persona's map (picked) shows the transitions of its persons' journeys taken by at least 1 % of
+    them, each with its count, as counted here from persona_members.parquet and journeys.parquet; and its
+    strongest touchpoints are the twin's fitted on those journeys alone."""
+    purchase_definition = definition.load(REPOSITORY / "data_samples" / "definitions" / "purchase.yaml")
+    folder = mined / "purchase"
+    members = dict(zip(*pq.read_table(folder / "persona_members.parquet", columns=["person_id", "persona"])
+                       .to_pydict().values()))
+    journeys = pq.read_table(folder / "journeys.parquet", columns=["person_id", "path"]).to_pylist()
+    offered = purchase.page.evaluate("() => [...document.querySelectorAll('#population option')].map(o => o.value)")
+    personas = [key for key in offered if key.startswith("persona=") and key != "persona=(none)"]
+    assert personas
+    for key in personas[:3]:
+        persona = int(key.split("=")[1])
+        paths = [row["path"] for row in journeys if members.get(row["person_id"]) == persona]
+        counts, taken = {}, {}
+        for number, path in enumerate(paths):
+            steps = ["(start)", *path.split(" > "), "(end)"]
+            for edge in zip(steps, steps[1:]):
+                counts[edge] = counts.get(edge, 0) + 1
+                taken.setdefault(edge, set()).add(number)
+        shown = {edge: count for edge, count in counts.items() if len(taken[edge]) >= math.ceil(0.01 * len(paths))}
+        purchase.page.select_option("#population", key)
+        index = offered.index(key) - 1
+        drawn = drawn_edges(purchase.page, f"#population-{index}")
+        assert {edge: int(value["count"].replace(",", "")) for edge, value in drawn.items() if "other" not in edge} \
+            == shown, key
+        # the twin fitted on the persona's journeys alone: its strongest touchpoints, in order
+        index_of = {t.name: i for i, t in enumerate(purchase_definition.touchpoints)}
+        steps = [(number, index_of[name]) for number, path in enumerate(paths) for name in path.split(" > ")]
+        effects = twin.build(purchase_definition, twin.chain_paths(
+            np.array([j for j, _ in steps]), np.array([t for _, t in steps]), purchase_definition), 0).figures.removal_effect
+        expected = sorted(((float(e), purchase_definition.touchpoints[i].name) for i, e in enumerate(effects)
+                           if np.isfinite(e)), key=lambda pair: -pair[0])[:report.TOP_REMOVAL_EFFECTS]
+        shown_effects = purchase.page.evaluate(f"""() => [...document.querySelectorAll(
+            '[data-population="{key}"] .removal-effects tr')].slice(1).map(tr => [
+            Number(tr.cells[1].dataset.removalEffect), tr.cells[0].textContent])""")
+        assert [(pytest.approx(e, abs=1e-12), name) for e, name in expected] == [tuple(row) for row in shown_effects]
+    purchase.page.select_option("#population", "")
+
+
+def test_compare_writes_both_maps_with_the_differences_marked(browser, mined):
+    folder = mined / "purchase"
+    done = subprocess.run([sys.executable, "-m", "journey_mining.cli", "compare",
+                           str(REPOSITORY / "data_samples" / "definitions" / "purchase.yaml"),
+                           "--db", str(mined / "journeys.duckdb"), "--out", str(mined), "--segment", "channel=google"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = read_csv(folder / "comparison.csv")
+    differences = [row for row in rows if row["kind"]]
+    assert differences and all(not row["kind"] for row in rows[len(differences):])  # differences first
+    opened = Opened(browser, folder / "comparison.html")
+    assert opened.errors == [] and opened.requests == [opened.path.as_uri()]
+    cells = opened.page.evaluate("""() => [...document.querySelectorAll("table[data-csv] tr[data-row] td")]
+        .map(td => [td.closest("table").dataset.csv, Number(td.parentElement.dataset.row), td.dataset.column,
+                    td.dataset.value])""")
+    assert {row for _, row, _, _ in cells} == set(range(len(differences)))
+    for name, row, column, value in cells:
+        assert name == "comparison.csv"
+        expected = rows[row][column]
+        assert (value == expected) if not _number(expected) else float(value) == float(expected), (row, column)
+    changed = {tuple(row["item"].split(" > ")): row["kind"] for row in differences if row["item_kind"] == "transition"}
+    for side in ("#side-0", "#side-1"):
+        drawn = drawn_edges(opened.page, side)
+        assert {edge: value["change"] for edge, value in drawn.items() if value["change"]} == {
+            edge: kind for edge, kind in changed.items() if edge in drawn}
+        assert any(value["change"] for value in drawn.values())
+    opened.close()
 
 
 def test_the_headline_and_the_run_summary_are_summary_json(purchase, mined):

@@ -22,6 +22,7 @@ groups. Alerts read each journey as it stood `horizon` days after its start: onl
 (the start plus the horizon included), converted only when its goal step is among them.
 """
 
+import difflib
 from datetime import date
 from pathlib import Path
 
@@ -266,9 +267,11 @@ def between_periods(con: duckdb.DuckDBPyConnection, definition: Definition,
 
 def segment_value(con: duckdb.DuckDBPyConnection, definition: Definition, segment: str, value: str) -> pd.DataFrame:
     """The journeys with `value` of `segment` against the rest, each as mined."""
-    if segment not in [s.name for s in definition.segments]:
-        known = ", ".join(s.name for s in definition.segments) or "none"
-        raise UsageError(f"{definition.path}: no segment {segment!r} in {definition.name!r} (its segments: {known})")
+    names = [s.name for s in definition.segments]
+    if segment not in names:
+        close = difflib.get_close_matches(segment, names, n=1, cutoff=0.6)
+        raise UsageError(f"{definition.path}: no segment {segment!r} in {definition.name!r}"
+                         + (f" (did you mean {close[0]!r}?)" if close else f" (its segments: {', '.join(names) or 'none'})"))
     sql.run(con, "segments/scratch/journey_segment_values", {"definition": definition.name})
     grouped(con, "segment_journeys", {"segment": segment, "value": value})
     if not sql.one(con, "select exists (select 1 from segment_journeys where grp = 1)")[0]:

@@ -408,8 +408,9 @@ def event_counts(con: duckdb.DuckDBPyConnection, definition: str) -> EventCounts
 def require_mined(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
     """An error unless the definition's latest mining run in this database read this version of its file:
     what is read from the mined tables (what-ifs, comparisons) must mean what the file says."""
-    found = sql.run(con, "journeys/mined_version", {"definition": definition.name,
-                                                    "definition_sha256": hashlib.sha256(definition.path.read_bytes()).hexdigest()})
+    mined_before = sql.one(con, "select exists (select 1 from duckdb_tables() where table_name = 'mining_state')")[0]
+    found = mined_before and sql.run(con, "journeys/mined_version", {
+        "definition": definition.name, "definition_sha256": hashlib.sha256(definition.path.read_bytes()).hexdigest()})
     if not found:
         raise JourneyError(f"{definition.name}: not mined in this database yet; run `journeys mine {definition.path}` "
                            "first")

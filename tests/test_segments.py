@@ -118,11 +118,21 @@ def test_compare_one_segment_value_against_the_rest(mined):
 
 def test_an_unknown_segment_or_value_is_bad_usage(mined):
     for argument, message in (("plan=gold", "no journey of 'seg' has plan=gold"),
-                              ("region=eu", "no segment 'region'"), ("channel", "expected NAME=VALUE")):
+                              ("region=eu", "no segment 'region'"), ("chanel=x", "(did you mean 'channel'?)"),
+                              ("channel", "expected NAME=VALUE")):
         done = subprocess.run([sys.executable, "-m", "journey_mining.cli", "compare", str(mined / "seg.yaml"),
                                "--db", str(mined / "journeys.duckdb"), "--segment", argument],
                               capture_output=True, text=True)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_compare_on_a_database_not_mined_says_so(mined, tmp_path):
+    fresh = tmp_path / "fresh.duckdb"
+    db.connect(fresh).close()
+    done = subprocess.run([sys.executable, "-m", "journey_mining.cli", "compare", str(mined / "seg.yaml"),
+                           "--db", str(fresh), "--segment", "channel=google"], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.strip() == (
+        f"journeys: seg: not mined in this database yet; run `journeys mine {mined / 'seg.yaml'}` first")
 
 
 @pytest.mark.parametrize("block, line, problem", [

@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     mine.add_argument("--until", type=date.fromisoformat, help="last day analysed (UTC, inclusive)")
     mine.add_argument("--xlsx", action="store_true",
                       help="also write stage_kpis.xlsx: the stage KPIs and every other table as sheets")
+    mine.add_argument("--xes", action="store_true",
+                      help="also write journeys.xes: the journeys as an XES event log for ProM, Disco, Celonis or "
+                           "pm4py (one XML element per path step: large)")
     mine.add_argument("--full", action="store_true",
                       help="mine every person again (default: only those touched since the latest run)")
     mine.set_defaults(run=_mine)
@@ -180,7 +183,7 @@ def _mine(args: argparse.Namespace) -> int:
         for journey in definitions:
             _progress(f"mining {journey.name} ({journey.path})")
             summary = run.mine_definition(con, journey, Path(args.out), since=args.since, until=args.until,
-                                          full=args.full, workbook=args.xlsx,
+                                          full=args.full, workbook=args.xlsx, event_log=args.xes,
                                           progress=lambda step: _progress(f"  {step}"))
             print(f"{journey.name}: {summary['journeys']} journeys of {summary['persons']} persons, "
                   f"{summary['converted']} converted -> {Path(args.out) / journey.name}")

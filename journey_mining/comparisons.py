@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import scipy.sparse as sparse
 from scipy import stats
 
 from journey_mining import paths, sql
@@ -82,66 +83,60 @@ def counts(con: duckdb.DuckDBPyConnection, definition: Definition, grouping: str
 def journey_items(definition: Definition, group: np.ndarray, journey_key: np.ndarray, touchpoint: np.ndarray,
                   at: np.ndarray, start: np.ndarray, *, horizon_days: int | None = None) -> pd.DataFrame:
     """The items over journeys (all but funnel steps) per group, from path steps in group, journey and step
-    order: each step's group, journey key, touchpoint index, time and its journey's start (microseconds)."""
+    order: each step's group, journey key, touchpoint index, time and its journey's start (microseconds).
+    Each item is an integer code, and a group's journeys having it one sparse product, never a group-by on text."""
     kept = at <= start + horizon_days * DAY_US if horizon_days is not None else np.ones(len(at), bool)
     keys, at, group, touchpoint = journey_key[kept], at[kept], group[kept], touchpoint[kept].astype(np.int64)
     new_journey = np.r_[True, (keys[1:] != keys[:-1]) | (group[1:] != group[:-1])] if len(keys) else np.zeros(0, bool)
     journey, first = np.cumsum(new_journey) - 1, np.flatnonzero(new_journey)
-    group_of = group[first]
+    groups, group_of = np.unique(group[first], return_inverse=True)  # group_of: per journey, an index into groups
+    member = sparse.csr_matrix((np.ones(len(first)), (group_of, np.arange(len(first)))), shape=(len(groups), len(first)))
+    journeys = np.bincount(group_of, minlength=len(groups))
     converted = np.logical_or.reduceat(paths.goal_of(definition)[touchpoint], first) if len(first) else new_journey
     moves = paths.transitions(journey, touchpoint, at, definition)
-    journeys = _per_group(group_of)
-    return pd.concat([
-        _variants(definition, touchpoint, first, group_of),
-        _transitions(definition, moves, group_of),
-        _stages(definition, journey, touchpoint, first, converted, group_of),
-        _per_journey("conformance", paths.conforming(len(first), moves), group_of, journeys),
-        _per_journey("conversion", converted, group_of, journeys),
-    ], ignore_index=True)
 
+    def having(kind: str, of_journey: np.ndarray, code: np.ndarray, names: np.ndarray) -> pd.DataFrame:
+        """Per group and item present: x, the group's journeys with at least one row of that item's code."""
+        has = sparse.csr_matrix((np.ones(len(code)), (of_journey, code)), shape=(len(first), len(names)))
+        has.sum_duplicates()
+        has.data[:] = 1
+        x = (member @ has).tocoo()
+        return pd.DataFrame({"group": groups[x.row], "item_kind": kind, "item": names[x.col],
+                             "x": x.data.astype(np.int64), "n": journeys[x.row]})
 
-def _per_group(group_of: np.ndarray) -> pd.Series:
-    return pd.Series(group_of).value_counts().sort_index()
-
-
-def _variants(definition: Definition, touchpoint: np.ndarray, first: np.ndarray, group_of: np.ndarray) -> pd.DataFrame:
-    names = pa.array([t.name for t in definition.touchpoints], pa.string())
-    path = pc.binary_join(pa.ListArray.from_arrays(np.r_[first, len(touchpoint)].astype(np.int32),
-                                                   names.take(touchpoint)), PATH_JOIN)
-    rows = pd.DataFrame({"group": group_of, "item": path.to_numpy(zero_copy_only=False)})
-    x = rows.groupby(["group", "item"]).size().rename("x").reset_index()
-    return x.assign(item_kind="variant", n=x["group"].map(_per_group(group_of)))
-
-
-def _transitions(definition: Definition, moves: paths.Transitions, group_of: np.ndarray) -> pd.DataFrame:
+    touchpoint_names = pa.array([t.name for t in definition.touchpoints], pa.string())
+    variant = pc.binary_join(pa.ListArray.from_arrays(np.r_[first, len(touchpoint)].astype(np.int32),
+                                                      touchpoint_names.take(touchpoint)), PATH_JOIN).dictionary_encode()
     names = np.array([t.name for t in definition.touchpoints] + ["(start)", "(end)"], object)
-    rows = pd.DataFrame({"journey": moves.journey, "source": np.where(moves.source < 0, len(names) - 2, moves.source),
-                         "target": np.where(moves.target < 0, len(names) - 1, moves.target)}).drop_duplicates()
-    rows["group"] = group_of[rows["journey"].to_numpy()]
-    x = rows.groupby(["group", "source", "target"]).size().rename("x").reset_index()
-    item = names[x["source"].to_numpy()] + PATH_JOIN + names[x["target"].to_numpy()]
-    return pd.DataFrame({"group": x["group"], "item_kind": "transition", "item": item, "x": x["x"],
-                         "n": x["group"].map(_per_group(group_of))})
+    width = len(names)  # a transition's code: source * width + target, (start) and (end) the last two names
+    edge = (np.where(moves.source < 0, width - 2, moves.source) * width
+            + np.where(moves.target < 0, width - 1, moves.target))
+    parts = [having("variant", np.arange(len(first)), variant.indices.to_numpy(),
+                    variant.dictionary.to_numpy(zero_copy_only=False)),
+             having("transition", moves.journey, edge, np.add.outer(names + PATH_JOIN, names).ravel()),
+             _stages(definition, journey, touchpoint, first, converted, groups, member)]
+    parts += [pd.DataFrame({"group": groups, "item_kind": kind, "item": "",
+                            "x": np.bincount(group_of[flag], minlength=len(groups)), "n": journeys})
+              for kind, flag in (("conformance", paths.conforming(len(first), moves)), ("conversion", converted))]
+    return pd.concat(parts, ignore_index=True)
 
 
 def _stages(definition: Definition, journey: np.ndarray, touchpoint: np.ndarray, first: np.ndarray,
-            converted: np.ndarray, group_of: np.ndarray) -> pd.DataFrame:
-    stage = paths.stage_of(definition)[touchpoint]
-    reached = pd.DataFrame({"group": group_of[journey], "journey": journey, "stage": stage}).drop_duplicates()
-    n = reached.groupby(["group", "stage"]).size()
+            converted: np.ndarray, groups: np.ndarray, member: sparse.csr_matrix) -> pd.DataFrame:
+    """Per group (`member`: groups × journeys) and stage: the journeys that dropped there (x) of those that
+    reached it (n); every stage."""
+    count = len(definition.stages)
+    stage = paths.stage_of(definition)[touchpoint].astype(np.int64)
+    reached = sparse.csr_matrix((np.ones(len(stage)), (journey, stage)), shape=(len(first), count))
+    reached.sum_duplicates()
+    reached.data[:] = 1
     furthest = np.maximum.reduceat(stage, first) if len(first) else stage
-    dropped = pd.DataFrame({"group": group_of[~converted], "stage": furthest[~converted]})
-    x = dropped.groupby(["group", "stage"]).size()
-    every = pd.MultiIndex.from_product([np.unique(group_of), range(len(definition.stages))], names=["group", "stage"])
-    table = pd.DataFrame({"x": x.reindex(every, fill_value=0), "n": n.reindex(every, fill_value=0)}).reset_index()
+    dropped = sparse.csr_matrix((np.ones(int((~converted).sum())), (np.flatnonzero(~converted), furthest[~converted])),
+                                shape=(len(first), count))
+    n, x = ((member @ table).toarray().astype(np.int64) for table in (reached, dropped))
     stage_names = np.array([s.name for s in definition.stages], object)
-    return table.assign(item_kind="stage", item=stage_names[table["stage"].to_numpy()]).drop(columns="stage")
-
-
-def _per_journey(kind: str, flag: np.ndarray, group_of: np.ndarray, journeys: pd.Series) -> pd.DataFrame:
-    x = pd.Series(group_of[flag]).value_counts().reindex(journeys.index, fill_value=0)
-    return pd.DataFrame({"group": journeys.index, "item_kind": kind, "item": "", "x": x.to_numpy(),
-                         "n": journeys.to_numpy()})
+    return pd.DataFrame({"group": np.repeat(groups, count), "item_kind": "stage",
+                         "item": np.tile(stage_names, len(groups)), "x": x.ravel(), "n": n.ravel()})
 
 
 def _funnel_steps(con: duckdb.DuckDBPyConnection, definition: Definition, fragments: dict[str, str],

@@ -93,7 +93,7 @@ def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definit
     path_bytes = pa.Array.from_buffers(pa.large_binary(), journeys, [
         None, pa.py_buffer((2 * offsets).astype(np.int64)), pa.py_buffer(kept_touchpoints.astype(">u2").tobytes())])
     grouped = pa.table({"path": path_bytes, "converted": converted, "journey": np.arange(journeys)}).group_by(
-        ["path", "converted"], use_threads=False).aggregate([("journey", "min"), ("journey", "count")])
+        ["path", "converted"]).aggregate([("journey", "min"), ("journey", "count")])
     # in path order, then outcome: the order of the bootstrap's draws depends on the paths only
     grouped = grouped.take(pc.sort_indices(grouped, [("path", "ascending"), ("converted", "ascending")]))
     first_journey = grouped.column("journey_min").to_numpy()

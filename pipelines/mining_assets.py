@@ -100,7 +100,7 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
         workbook, Parquet, XES, the discovered model), summary.json and the journey map, in `<output
         folder>/<definition name>/`, which is replaced whole."""
         with database.connection(read_only=True) as con:
-            summary = run.export(con, definition, Path(output.path), workbook=config.xlsx)
+            summary = run.export(con, definition, Path(output.path), workbook=config.xlsx, event_log=config.xes)
         return MaterializeResult(metadata={
             "path": MetadataValue.path(str(Path(output.path) / name)),
             "journeys": summary["journeys"],
@@ -130,6 +130,9 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
 class ExportsConfig(Config):
     xlsx: bool = Field(default=True, description="Also write stage_kpis.xlsx: the stage KPIs and every other "
                                                  "table as sheets (at most 100,000 rows each)")
+    xes: bool = Field(default=False, description="Also write journeys.xes: the journeys as an XES event log for "
+                                                 "process mining tools (one XML element per path step: 1.7 GB at "
+                                                 "10 million events)")
 
 
 def _journey_counts(counts: EventCounts) -> dict[str, object]:

@@ -59,7 +59,7 @@ def mined(tmp_path_factory):
     (folder / "exports.yaml").write_text(DEFINITION)
     db = folder / "journeys.duckdb"
     assert journeys("ingest", "clickstream", "events.jsonl", "--db", db, cwd=folder).returncode == 0
-    result = journeys("mine", "exports.yaml", "--db", db, "--out", "out", cwd=folder)
+    result = journeys("mine", "exports.yaml", "--db", db, "--out", "out", "--xes", cwd=folder)
     assert result.returncode == 0, result.stderr
     return folder / "out" / "exports", result
 

@@ -87,7 +87,7 @@ def mined(tmp_path_factory):
         for person, events in PERSONS.items() for n, event in enumerate(events)), encoding="utf-8")
     database = folder / "journeys.duckdb"
     assert cli.main(["ingest", "clickstream", str(folder / "events.jsonl"), "--db", str(database)]) == 0
-    assert cli.main(["mine", str(folder / "names.yaml"), "--db", str(database), "--out", str(folder / "out")]) == 0
+    assert cli.main(["mine", str(folder / "names.yaml"), "--db", str(database), "--out", str(folder / "out"), "--xes"]) == 0
     return folder / "out" / NAME
 
 

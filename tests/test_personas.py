@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, pairwise_distances, silhouette_score
 
 from journey_mining import personas
 
@@ -94,8 +94,7 @@ def test_a_group_of_1_percent_is_never_a_persona_of_its_own(shuffled):
     counts = personas.token_counts(person, journey, touchpoint, len(NAMES))
     rows = personas.tf_idf(counts[:, personas.frequent_tokens(counts)])
     # k-means alone does split the 1 % off for some k: the rule has something to turn down
-    everyone = np.arange(len(group))
-    assert any(np.bincount(personas.groups(rows, k, everyone), minlength=k).min() == 10 for k in personas.GROUP_COUNTS)
+    assert any(np.bincount(personas.groups(rows, k).labels_, minlength=k).min() == 10 for k in personas.GROUP_COUNTS)
 
     found = personas.find(person, journey, touchpoint, NAMES)
     assert found.k == 3
@@ -196,3 +195,15 @@ def test_tokens_of_fewer_than_5_persons_are_dropped_and_the_rest_weighted_by_tf_
     tf = np.where(counts[:, kept] > 0, 1 + np.log(np.maximum(counts[:, kept], 1)), 0)
     weighted = tf * (np.log(9 / (1 + np.array([5, 8]))) + 1)
     assert rows.toarray() == pytest.approx(weighted / np.linalg.norm(weighted, axis=1, keepdims=True))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_silhouette_equals_scikit_learns(seed):
+    rng = np.random.default_rng(seed)
+    points = rng.random((400, 6)) + np.repeat(rng.random((4, 6)) * 3, 100, axis=0)
+    distances = pairwise_distances(points)
+    alone = np.r_[np.arange(399) % 2, 2]  # the last person is a group of one (silhouette 0)
+    for k, labels in ((2, rng.integers(0, 2, 400)), (3, np.repeat(np.arange(4), 100) % 3),
+                      (5, rng.integers(0, 5, 400)), (3, alone)):
+        assert personas.silhouette(distances, labels, k) == pytest.approx(
+            silhouette_score(distances, labels, metric="precomputed"), abs=1e-12)

@@ -28,7 +28,7 @@ CHECKS = {"counts_reconcile", "unique_event_ids", "quarantine_share", "steps_in_
 EXPORTED = ("stage_kpis.csv", "touchpoint_kpis.csv", "transitions.csv", "variants.csv", "deviations.csv",
             "conformance.csv", "funnels.csv", "feelings.csv", "attribution.csv", "twin_stages.csv",
             "twin_transitions.csv", "segments.csv", "segment_stage_kpis.csv", "personas.csv", "alerts.csv",
-            "trends.csv", "journeys.parquet", "persona_members.parquet", "journeys.xes", "discovered_model.pnml",
+            "trends.csv", "journeys.parquet", "persona_members.parquet", "discovered_model.pnml",
             "discovered_model.bpmn", "summary.json", "report.html",
             "stage_kpis.xlsx")
 

@@ -403,7 +403,7 @@ def test_no_address_in_clear_in_the_database_or_any_output_file(tmp_path, landin
     for source, paths in (("clickstream", [clicks, clicks_csv, clicks_parquet]), ("crm", [crm, crm_parquet])):
         run = journeys("ingest", source, *paths, "--db", database, "--quarantine-threshold", "1")
         assert run.returncode == 0, run.stderr
-    run = journeys("mine", tmp_path / "privacy.yaml", "--db", database, "--out", out)
+    run = journeys("mine", tmp_path / "privacy.yaml", "--db", database, "--out", out, "--xes")
     assert run.returncode == 0, run.stderr
 
     con = db.connect(database, read_only=True)

@@ -46,11 +46,12 @@ bench: setup
 		--doc $(BENCH_DOC)
 	$(BIN)/python benchmarks/twin.py --seeds 100 --doc $(BENCH_DOC)
 
-# The README's picture of the map: the demo's purchase journey in headless Chromium (run `make demo` first).
+# The README's picture: the findings, the journey grid and the map of the demo's purchase journey in headless
+# Chromium (run `make demo` first).
 CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
 	--disable-component-update --disable-sync --hide-scrollbars
 docs/journey-map.png: journeys_out/purchase/report.html
-	chromium $(CHROMIUM_FLAGS) --user-data-dir=$$(mktemp -d) --window-size=1400,1120 --screenshot=$(CURDIR)/$@ \
+	chromium $(CHROMIUM_FLAGS) --user-data-dir=$$(mktemp -d) --window-size=1400,1960 --screenshot=$(CURDIR)/$@ \
 		file://$(CURDIR)/$< 2>/dev/null
 
 dagster: setup

@@ -13,8 +13,8 @@ make hundreds of thousands of variants, mined with benchmarks/many_variants.yaml
     identities    persons as connected components (identity.build_persons)
     mine          mapping, journeys and every KPI table (mining.mine)
     conformance   fitness and precision, counted per variant as pm4py replays them (run.conform)
-    export        every output file (run.export: CSV, Parquet, XES, PNML/BPMN, summary;
-                  then report.write_report: report.html)
+    export        every output file (run.export: CSV, Parquet, PNML/BPMN, summary.json, report.html),
+                  then, untimed, report.html opened in headless Chromium
     floor         DuckDB's own time to sort the events by person and time (the bare floor)
     dfg+variants  the directly-follows graph and the variants of the mined path steps, twice: with the
                   mining's SQL and with pm4py's pandas route (discover_dfg + get_variants)
@@ -443,6 +443,8 @@ def describe_stages(size: SizeResult) -> None:
             stage.note = f"{d['variants']:,} variants of {size.counts.get('journeys', 0):,} journeys; {figures}"
         elif stage.stage == "export":
             stage.note = f"{d['files']} files, {d['bytes'] / 2**20:,.0f} MiB"
+            if "page_seconds" in d:
+                stage.note += f"; report.html opens in {d['page_seconds']:.2f} s in headless Chromium (1400 x 900)"
         elif stage.stage == "floor":
             stage.note = "create temp table as select * from person_events order by person_id, occurred_at"
         elif stage.stage == "dfg_sql":
@@ -465,7 +467,9 @@ def mine_split(details: dict) -> str:
     phases = details["phases"]
     return (f"; {details['passes']} pass{'es' if details['passes'] > 1 else ''}: persons mined "
             f"{phases['persons mined']:.2f} s, over everyone {phases['over everyone']:.2f} s"
-            + (f", the twin {phases['twin']:.2f} s" if "twin" in phases else ""))
+            + "".join(f", {name} {phases[key]:.2f} s" for key, name in (
+                ("twin", "the twin"), ("segments and personas", "segments and personas"),
+                ("alerts and trends", "alerts and trends")) if key in phases))
 
 
 def new_share(size: SizeResult) -> float:
@@ -592,12 +596,17 @@ def mine_phases(started: float, seconds: float) -> dict[str, float]:
     (all, or the touched ones of an incremental run), from forgetting their rows to the person tables,
     statements and the journey cut and funnels in numpy alike; over everyone, from reading every path
     step (`journeys/mined_steps`) on (the KPI tables summed from every person's path steps, and
-    the run's state), but for the twin: its chain fitted with the bootstrap, and its tables."""
+    the run's state), but for the twin (its chain fitted with the bootstrap, and its tables), the segments
+    with the personas found, and the alerts and trends."""
     summing = next(at for name, _, at in RUNNING_SQL if name == "journeys/mined_steps") - started
-    # the twin: from the end of the funnels' sums (its fit) to the end of its own statements
+    # the twin: from the end of the funnels' sums (its fit) to the end of its own statements; then segments/
+    # (personas found first), then comparisons/ (alerts and trends)
     fitting = next(at + took for name, took, at in RUNNING_SQL if name == "funnels/funnels")
     fitted = max(at + took for name, took, at in RUNNING_SQL if name.startswith("twin/"))
-    return {"persons mined": summing, "over everyone": seconds - summing - (fitted - fitting), "twin": fitted - fitting}
+    comparing = next(at for name, _, at in RUNNING_SQL if name.startswith("comparisons/"))
+    compared = max(at + took for name, took, at in RUNNING_SQL if name.startswith("comparisons/"))
+    return {"persons mined": summing, "over everyone": seconds - summing - (compared - fitting),
+            "twin": fitted - fitting, "segments and personas": comparing - fitted, "alerts and trends": compared - comparing}
 
 
 def stage_base(spec: dict) -> tuple[float, dict]:
@@ -625,19 +634,29 @@ def stage_conformance(spec: dict) -> tuple[float, dict]:
 
 
 def stage_export(spec: dict) -> tuple[float, dict]:
-    """Every output file: run.export (CSV, Parquet, XES, PNML/BPMN, summary.json), then report.html."""
-    from journey_mining import db, definition, report, run
+    """Every output file of a nightly run: run.export (CSV, Parquet, PNML/BPMN, summary.json, report.html; the
+    XES log is asked for, not nightly). Then, outside the timing, how long report.html takes to open in headless
+    Chromium (Playwright, as the browser tests drive it)."""
+    from playwright.sync_api import sync_playwright
+
+    from journey_mining import db, definition, run
 
     journey = definition.load(spec["definition"])
     con = db.connect(spec["db"])
     out = Path(spec["out"])
     started = time.perf_counter()
     run.export(con, journey, out)
-    report.write_report(con, journey, out / journey.name)
     seconds = time.perf_counter() - started
     con.close()
     files = [path for path in (out / journey.name).iterdir() if path.is_file()]
-    return seconds, {"files": len(files), "bytes": sum(path.stat().st_size for path in files)}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        opened = time.perf_counter()
+        page.goto((out / journey.name / "report.html").as_uri(), wait_until="load")
+        opened = time.perf_counter() - opened
+        browser.close()
+    return seconds, {"files": len(files), "bytes": sum(path.stat().st_size for path in files), "page_seconds": opened}
 
 
 def stage_floor(spec: dict) -> tuple[float, dict]:
@@ -1255,8 +1274,11 @@ def incremental_verdict(results: list[SizeResult]) -> list[str]:
                   f"whole history, not only the day), then sums the KPI tables from every person's "
                   f"path steps and records the identifiers it saw ({phases['over everyone']:.2f} s: exact "
                   f"medians and p90s, distinct counts)"
-                  + (f" and fits the twin on everyone's journeys ({phases['twin']:.2f} s, 200 resamples)"
-                     if "twin" in phases else "") + ", every run")
+                  + (f", fits the twin on everyone's journeys ({phases['twin']:.2f} s, 200 resamples)"
+                     if "twin" in phases else "")
+                  + (f", finds the personas among everyone ({phases['segments and personas']:.2f} s with the "
+                     f"segments) and reads the alerts and trends of every journey ({phases['alerts and trends']:.2f} s)"
+                     if "alerts and trends" in phases else "") + ", every run")
     elif top == "mine":
         bound += ("; it mines again only the touched persons, but sums the KPI tables from every "
                   "person's path steps on every run")

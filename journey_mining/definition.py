@@ -31,9 +31,8 @@ MAX_DURATION_S = 3650 * 86400
 MAX_NAME_CHARACTERS = 200
 MAX_FOLDER_NAME_BYTES = 255  # the longest file name Linux and macOS file systems take, in UTF-8 bytes
 PATH_JOIN = " > "  # joins a path's touchpoints in every export
-# (start) and (end) are the ends of every path's transitions; `other` is the journey map's node for
-# the transitions it hides.
-RESERVED_TOUCHPOINT_NAMES = ("(start)", "(end)", "other")
+# (start) and (end) are the ends of every path's transitions.
+RESERVED_TOUCHPOINT_NAMES = ("(start)", "(end)")
 
 
 class DefinitionError(UsageError):
@@ -239,7 +238,7 @@ class _Reader:
         name = self.name(node, "touchpoint name")
         if name in RESERVED_TOUCHPOINT_NAMES:
             raise self.fail(node, f"touchpoint name {name!r} is reserved: (start) and (end) are where "
-                                  "paths begin and end, other is the journey map's node for hidden transitions")
+                                  "paths begin and end")
         # Paths join touchpoints with ` > `: a name holding it, or making it with a neighbour's
         # join (`A >`, `> B`, `>`), would let one path read as two different ones.
         if PATH_JOIN in f" {name} ":

@@ -1,20 +1,27 @@
 """report.html: the journey map of one mined definition, one self-contained file (SPEC section 6).
 
-The map puts the observed paths into the assumed journey: stages as columns in their assumed order,
-touchpoints inside them coloured by exit rate, transitions as edges as wide as their count and
-coloured by conformance kind. Graphviz's `dot` lays it out. A control hides rare edges: each level
-shows the edges taken by at least a share of the journeys; what a level hides goes through an
-explicit "other" node, so every touchpoint's steps in still equal its steps out, and the level prints
-the share of journeys whose whole path it shows. Beside the map: the stage funnel, the feelings
-curve, the top variants, the deviations, the funnels and the run summary.
+It opens with four findings in one sentence each (the biggest leak, the most common path, the conformance
+rate, the steepest fall of feelings) and the journey grid: a column per stage, rows for reach and drop-off,
+the touchpoints, the median time to reach, the feelings curve, the pain points and the opportunities.
 
-Every figure is read from the same queries the CSV files are written from; each cell carries the
-exact value in `data-value` (and the CSV row it comes from), so a browser test can compare them.
+The map puts the observed paths into the assumed journey: stages as columns in their assumed order,
+touchpoints inside them coloured by exit rate and saying their own exits ("↘ 34.0 % leave"), transitions
+as edges as wide as their count and coloured by conformance kind. Graphviz's `dot` lays it out. A control
+hides rare edges: each level shows the edges taken by at least a share of the journeys, draws nothing of
+what it hides (each touchpoint's tooltip gives its steps on hidden transitions) and prints the share of
+journeys whose whole path it shows. Another control highlights one of the top variants as a path. Beside
+the map: the stage funnel, the feelings curve, the top variants, the deviations, the funnels and the run
+summary.
+
+Every figure is read from the same queries the CSV files are written from; each cell (and each figure in
+the findings and the grid) carries the exact value in `data-value` and the CSV cell it comes from, so a
+browser test can compare them.
 """
 
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,17 +35,20 @@ from journey_mining.child_process import DOT_TIMEOUT_S
 from journey_mining.definition import PATH_JOIN, PERSONA, Definition
 
 # The map's own nodes; a definition may not name a touchpoint so.
-START, END, OTHER = "(start)", "(end)", "other"
+START, END = "(start)", "(end)"
 # Levels of the rare-edge control: an edge is shown when at least this share of journeys took it.
 LEVELS = (0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1)
 DEFAULT_LEVEL = 0.01
+OPENING_EDGES = 60  # the map opens at the DEFAULT_LEVEL, or the first level above it that draws at most this many
 MAX_MAP_EDGES = 400  # a level showing more edges is left out: no one reads it, and it weighs megabytes
 TOP_VARIANTS = 20
+HIGHLIGHTED_VARIANTS = 5  # the paths the map can highlight
 TOP_NOT_TAKEN = 100  # assumed transitions nobody took: the rest are in deviations.csv
 TOP_REMOVAL_EFFECTS = 5  # per segment value in the picker
+OPPORTUNITIES = 2  # per stage in the journey grid: the touchpoints of highest removal effect
+FEWER_EXITS_PERCENT = 20  # the what-if the grid shows for each of them
 SEGMENT_VALUES = 10  # per segment in the population picker, the most journeys first: all are in segments.csv
-KIND_COLOURS = {"expected": "#7b8794", "skip": "#e08214", "backward": "#8e44ad", "entry": "#2c7fb8",
-                "other": "#b0b7bf"}
+KIND_COLOURS = {"expected": "#7b8794", "skip": "#e08214", "backward": "#8e44ad", "entry": "#2c7fb8"}
 NUMBER = ' class="number"'
 
 
@@ -51,7 +61,8 @@ def write_report(con: duckdb.DuckDBPyConnection, definition: Definition, folder:
     tables["variants"] = _rows(con, "variants", definition.name, first=TOP_VARIANTS)  # the page shows no more
     (variants,) = sql.one(con, "select count(*) from variants where definition = ?", [definition.name])
     rarest = sql.run(con, "exports/rarest_edges", {"definition": definition.name})
-    page = _page(definition, summary, tables, rarest, variants, _segment_populations(con, definition, tables))
+    page = _page(definition, summary, tables, rarest, variants, _segment_populations(con, definition, tables),
+                 _fewer_exits(con, definition, tables["attribution"]))
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
@@ -94,17 +105,20 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, definition: str, first: in
 
 CHANGE_COLOURS = {"increase": "#1a9850", "new": "#1a9850", "decrease": "#d73027", "vanished": "#d73027"}
 
+
 @dataclass(frozen=True)
 class Edge:
     source: str
     target: str
     transitions: int
-    kind: str  # a conformance kind, or "other" for the hidden steps routed through the "other" node
+    kind: str  # a conformance kind
 
 
 @dataclass(frozen=True)
 class MapLevel:
-    """What the map shows when edges taken by fewer than `minimum_journeys` journeys are hidden."""
+    """What the map shows when edges taken by fewer than `minimum_journeys` journeys are hidden. Exits (the
+    transitions into (end)) are never drawn as edges: each touchpoint says its own. `hidden_steps` holds, per
+    touchpoint drawn, the steps of the hidden transitions into and out of it."""
 
     share: float
     minimum_journeys: int
@@ -112,6 +126,7 @@ class MapLevel:
     hidden_edges: int
     hidden_touchpoints: tuple[str, ...]
     covered_journeys: int
+    hidden_steps: dict[str, tuple[int, int]]
 
 
 def map_levels(transitions: list[dict], total_journeys: int,
@@ -120,60 +135,65 @@ def map_levels(transitions: list[dict], total_journeys: int,
     show more than MAX_MAP_EDGES edges are left out, unless no level shows fewer.
 
     `rarest`: (journeys of a journey's rarest edge, journeys) pairs; a journey is covered by a level
-    when its rarest edge is shown.
+    when its rarest edge (its exit included) is shown.
     """
+    between = [t for t in transitions if t["target"] != END]  # exits are the touchpoints' own figures
     levels, seen = [], set()
     for share in LEVELS:
         minimum = math.ceil(share * total_journeys)
-        shown = frozenset(i for i, t in enumerate(transitions) if t["journeys"] >= minimum)
+        shown = frozenset(i for i, t in enumerate(between) if t["journeys"] >= minimum)
         too_dense = len(shown) > MAX_MAP_EDGES and (levels or share != LEVELS[-1])  # the last level stays
         if shown in seen or (not shown and levels) or too_dense:
             continue
         seen.add(shown)
-        levels.append(_level(share, minimum, transitions, shown,
+        levels.append(_level(share, minimum, between, shown,
                              sum(journeys for edge_journeys, journeys in rarest if edge_journeys >= minimum)))
     return levels
 
 
-def _level(share: float, minimum: int, transitions: list[dict], shown: frozenset[int], covered: int) -> MapLevel:
-    edges = [Edge(t["source"], t["target"], t["transitions"], t["kind"])
-             for i, t in enumerate(transitions) if i in shown]
-    visible = {e.source for e in edges} | {e.target for e in edges} | {START, END}
-    into_other: dict[str, int] = {}
-    out_of_other: dict[str, int] = {}
-    for i, t in enumerate(transitions):
-        if i in shown:
-            continue
-        if t["source"] in visible:
-            into_other[t["source"]] = into_other.get(t["source"], 0) + t["transitions"]
-        if t["target"] in visible:
-            out_of_other[t["target"]] = out_of_other.get(t["target"], 0) + t["transitions"]
-    edges += [Edge(source, OTHER, count, "other") for source, count in into_other.items()]
-    edges += [Edge(OTHER, target, count, "other") for target, count in out_of_other.items()]
-    touched = {t["source"] for t in transitions} | {t["target"] for t in transitions}
-    return MapLevel(share, minimum, tuple(edges), len(transitions) - len(shown),
-                    tuple(sorted(touched - visible)), covered)
+def _opening_level(levels: list[MapLevel]) -> MapLevel | None:
+    """The level the map opens at: the one showing the edges taken by DEFAULT_LEVEL of journeys or, when that
+    draws more than OPENING_EDGES edges (journeys that wander: the lines would hide each other), the first
+    level above it that draws no more (else the last). Levels go from the lowest share up."""
+    start = max((n for n, level in enumerate(levels) if level.share <= DEFAULT_LEVEL), default=0)
+    return next((level for level in levels[start:] if len(level.edges) <= OPENING_EDGES), levels[-1] if levels else None)
+
+
+def _level(share: float, minimum: int, between: list[dict], shown: frozenset[int], covered: int) -> MapLevel:
+    edges = tuple(Edge(t["source"], t["target"], t["transitions"], t["kind"])
+                  for i, t in enumerate(between) if i in shown)
+    visible = {e.source for e in edges} | {e.target for e in edges}
+    hidden_in: dict[str, int] = {}
+    hidden_out: dict[str, int] = {}
+    for i, t in enumerate(between):
+        if i not in shown:
+            hidden_out[t["source"]] = hidden_out.get(t["source"], 0) + t["transitions"]
+            hidden_in[t["target"]] = hidden_in.get(t["target"], 0) + t["transitions"]
+    touched = ({t["source"] for t in between} | {t["target"] for t in between}) - {START}
+    return MapLevel(share, minimum, edges, len(between) - len(shown), tuple(sorted(touched - visible)), covered,
+                    {name: (hidden_in.get(name, 0), hidden_out.get(name, 0)) for name in visible - {START}})
 
 
 def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[str, dict],
          widest: int, changes: dict[tuple[str, str], str] | None = None) -> str:
     """The DOT text of one level: a cluster per stage, left to right in the assumed order.
 
-    Nodes are known by ids of their own (`tp<index>`, `start`, `end`, `other`), never by the names,
-    and every name is written as an HTML-like label (`_label`): so any name shows as written. `changes`
-    marks the transitions a comparison found different (by their change: increase, new, decrease, vanished),
-    and the touchpoints whose exits (the transition into (end)) changed.
+    Nodes are known by ids of their own (`tp<index>`, `start`), never by the names, and every name is
+    written as an HTML-like label (`_label`): so any name shows as written. Each touchpoint shows its exits
+    as a line of its own ("↘ 34.0 % leave"), so no edge runs to a far end node. An edge's count is a label
+    Graphviz places only where it overlaps nothing (forcelabels=false); the count is on the edge anyway
+    (`_with_data`). `changes` marks the transitions a comparison found different (by their change:
+    increase, new, decrease, vanished), and the touchpoints whose exits (the transition into (end)) changed.
     """
     changes = changes or {}
-    node = {START: "start", END: "end", OTHER: "other"}
+    node = {START: "start"}
     node.update({t.name: f"tp{index}" for index, t in enumerate(definition.touchpoints)})
     lines = [f'digraph "{key}" {{',
-             f'  id="{key}"; rankdir=LR; newrank=true; nodesep=0.3; ranksep=1.4; bgcolor="transparent";',
+             f'  id="{key}"; rankdir=LR; newrank=true; nodesep=0.25; ranksep=0.9; bgcolor="transparent"; '
+             'forcelabels=false;',
              '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, penwidth=1.2];',
              '  edge [fontname="Helvetica", fontsize=9, arrowsize=0.6];',
              f'  start [id="{key}-start", class="terminal", shape=circle, label="start", fillcolor="#ffffff", '
-             'fontsize=9];',
-             f'  end [id="{key}-end", class="terminal", shape=doublecircle, label="end", fillcolor="#ffffff", '
              'fontsize=9];']
     shown = {e.source for e in level.edges} | {e.target for e in level.edges}
     anchors = [START]
@@ -185,13 +205,17 @@ def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[st
         for touchpoint in members:
             kpis = touchpoints[touchpoint.name]
             exit_rate = kpis["exit_rate"]
+            hidden_in, hidden_out = level.hidden_steps.get(touchpoint.name, (0, 0))
             label = _label(touchpoint.name, f"{kpis['journeys']:,} journeys",
-                           f"exit {_percent(exit_rate)}" + (" · goal" if touchpoint.goal else ""))
+                           "goal" if touchpoint.goal else f"↘ {_percent(exit_rate)} leave")
+            tooltip = (f"{touchpoint.name}: {kpis['journeys']:,} journeys, {kpis['exits']:,} leave here"
+                       + (f"; not drawn at this level: {hidden_in:,} steps in and {hidden_out:,} out, on rare "
+                          "transitions" if hidden_in or hidden_out else ""))
             change = changes.get((touchpoint.name, END))
             marked = (f', color="{CHANGE_COLOURS[change]}", penwidth=3' if change else "")
             lines.append(f'    {node[touchpoint.name]} [id="{key}-tp-{definition.touchpoints.index(touchpoint)}", '
                          f'class="touchpoint{f" change-{change}" if change else ""}", label={label}, '
-                         f'fillcolor="{_exit_colour(exit_rate)}", '
+                         f'tooltip="{_escaped(tooltip)}", fillcolor="{_exit_colour(exit_rate)}", '
                          f'fontcolor="{"#ffffff" if (exit_rate or 0) > 0.55 else "#1d2733"}"'
                          f'{", peripheries=2" if touchpoint.goal else ""}{marked}];')
         if members:  # one column per stage
@@ -199,57 +223,90 @@ def _dot(definition: Definition, level: MapLevel, key: str, touchpoints: dict[st
         lines.append("  }")
         if members:
             anchors.append(members[0].name)
-    anchors.append(END)
-    if OTHER in shown:
-        lines.append(f'  other [id="{key}-other", class="other", shape=box, style="dashed,rounded", '
-                     f'label={_label(f"other: {level.hidden_edges:,} hidden transitions")}, fontcolor="#5b6670"];')
     for before, after in zip(anchors, anchors[1:]):  # keeps the stages in their assumed order
         lines.append(f"  {node[before]} -> {node[after]} [style=invis, weight=20];")
     for n, edge in enumerate(level.edges):
         change = changes.get((edge.source, edge.target))
         colour = CHANGE_COLOURS[change] if change else KIND_COLOURS[edge.kind]
-        # Width by count; what goes through "other" is drawn thin and dashed, and like backward moves
-        # it does not pull the layout (so the stages keep their order).
-        style = (", style=dashed, penwidth=1, arrowsize=0.4, constraint=false" if edge.kind == "other" else
-                 f", penwidth={1 + 7 * edge.transitions / widest + (3 if change else 0):.2f}"
+        # width by count; backward moves do not pull the layout (so the stages keep their order)
+        style = (f", penwidth={1 + 7 * edge.transitions / widest + (3 if change else 0):.2f}"
                  + (", constraint=false" if edge.kind == "backward" else ""))
         lines.append(f'  {node[edge.source]} -> {node[edge.target]} [id="{key}-edge-{n}", '
                      f'class="transition kind-{edge.kind}{f" change-{change}" if change else ""}", '
-                     f'xlabel="{edge.transitions:,}", color="{colour}", '
-                     f'fontcolor="{colour}"{style}];')
+                     f'xlabel="{edge.transitions:,}", tooltip="{_escaped(f"{edge.source} → {edge.target}: {edge.transitions:,} steps ({edge.kind})")}", '
+                     f'color="{colour}", fontcolor="{colour}"{style}];')
     lines.append("}")
     return "\n".join(lines)
 
 
+def _escaped(text: str) -> str:
+    """Text for a quoted DOT attribute (a tooltip): quotes and backslashes escaped, no newline."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def _with_data(svg: str, key: str, definition: Definition, level: MapLevel, touchpoints: dict[str, dict]) -> str:
+    """The map's SVG with each edge's and touchpoint's figures as data attributes on its group (Graphviz
+    writes no data-*): what a browser, a test or a script reads, whether or not a label is drawn."""
+    index = {t.name: i for i, t in enumerate(definition.touchpoints)}
+
+    def edge(found: re.Match) -> str:
+        drawn = level.edges[int(found.group(1))]
+        data = {"data-source": index.get(drawn.source, -1), "data-target": index[drawn.target],
+                "data-transitions": drawn.transitions}
+        return found.group(0) + _attributes(data)
+
+    def touchpoint(found: re.Match) -> str:
+        name = definition.touchpoints[int(found.group(1))].name
+        kpis = touchpoints[name]
+        hidden_in, hidden_out = level.hidden_steps.get(name, (0, 0))
+        data = {"data-touchpoint": int(found.group(1)), "data-journeys": kpis["journeys"], "data-exits": kpis["exits"],
+                "data-exit-rate": kpis["exit_rate"], "data-hidden-in": hidden_in, "data-hidden-out": hidden_out}
+        return found.group(0) + _attributes(data)
+
+    svg = svg.replace("&#45;", "-")  # Graphviz writes a hyphen as its character reference: the same text
+    svg = re.sub(rf'<g id="{re.escape(key)}-edge-(\d+)" class="[^"]*"', edge, svg)
+    return re.sub(rf'<g id="{re.escape(key)}-tp-(\d+)" class="[^"]*"', touchpoint, svg)
+
+
 def drawn_populations(con: duckdb.DuckDBPyConnection, definition: Definition, grouping: str) -> dict[object, dict]:
     """Per group of the comparison grouping `grouping` (comparisons.GROUPINGS, made before): its journeys,
-    touchpoints (journeys, exit rate) and transitions as the map draws them."""
-    names = [t.name for t in definition.touchpoints]
-    kinds, entries = paths.edge_kinds(definition), paths.entry_kinds(definition)
-    values, fragments = {"definition": definition.name}, comparisons.groups_fragment(grouping)
-    drawn: dict[object, dict] = {}
-    for group, index, journeys, exits in sql.run_template(con, "comparisons/group_touchpoints", fragments, values):
-        population = drawn.setdefault(group, {"journeys": 0, "touchpoints": {}, "transitions": []})
-        if index is None:
-            population["journeys"] = journeys
-        else:
-            population["touchpoints"][names[index]] = {"journeys": journeys, "exit_rate": exits / journeys}
-    for group, source, target, transitions, journeys in sql.run_template(
-            con, "comparisons/group_transitions", fragments, values):
-        kind = paths.EXPECTED if target < 0 else entries[target] if source < 0 else kinds[source, target]
-        drawn[group]["transitions"].append({
-            "source": START if source < 0 else names[source], "target": END if target < 0 else names[target],
-            "transitions": transitions, "journeys": journeys, "kind": paths.KINDS[kind]})
-    steps = sql.arrow(con, "comparisons/compared_steps", values, fragments=fragments)
+    touchpoints (journeys, exits, exit rate) and transitions (steps, journeys, kind) as the map draws them, and
+    the removal effects of the twin fitted on its journeys alone; all from one read of its path steps."""
+    steps = sql.arrow(con, "comparisons/compared_steps", {"definition": definition.name},
+                      fragments=comparisons.groups_fragment(grouping))
     group, key = steps.column("grp").to_numpy(zero_copy_only=False), steps.column("journey_key").to_numpy()
-    touchpoint = steps.column("touchpoint_index").to_numpy().astype(np.int64)
+    touchpoint, at = steps.column("touchpoint_index").to_numpy().astype(np.int64), steps.column("t").to_numpy()
     bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(key) else np.zeros(0, np.int64)
-    for first, last in zip(bounds, np.r_[bounds[1:], len(key)]):  # a group's steps together, in journey order
-        keys = key[first:last]
-        journey = np.cumsum(np.r_[True, keys[1:] != keys[:-1]]) - 1
-        model = twin.build(definition, twin.chain_paths(journey, touchpoint[first:last], definition), 0)
-        drawn[group[first]]["removal_effects"] = model.figures.removal_effect
-    return drawn
+    return {group[first]: _population(definition, key[first:last], touchpoint[first:last], at[first:last])
+            for first, last in zip(bounds, np.r_[bounds[1:], len(key)])}  # a group's steps together, in journey order
+
+
+def _population(definition: Definition, key: np.ndarray, touchpoint: np.ndarray, at: np.ndarray) -> dict:
+    """What the map of some journeys draws, from their path steps (in journey and step order)."""
+    names = [t.name for t in definition.touchpoints]
+    count = len(names)
+    new = np.r_[True, key[1:] != key[:-1]]
+    journey, first = np.cumsum(new) - 1, np.flatnonzero(new)
+    converted = np.logical_or.reduceat(paths.goal_of(definition)[touchpoint], first)
+    last = np.r_[first[1:], len(touchpoint)] - 1
+    having = np.bincount(np.unique(journey * count + touchpoint) % count, minlength=count)
+    exits = np.bincount(touchpoint[last][~converted], minlength=count)
+    moves = paths.transitions(journey, touchpoint, at, definition)
+    width = count + 1  # a transition's code: (source + 1) * width + target + 1; (start) and (end) are -1
+    code = (moves.source + 1) * width + moves.target + 1
+    steps = np.bincount(code, minlength=width * width)
+    journeys = np.bincount(np.unique(moves.journey * width * width + code) % (width * width), minlength=width * width)
+    kind = np.zeros(width * width, np.int64)
+    kind[code] = moves.kind
+    taken = sorted(np.flatnonzero(steps), key=lambda c: (-steps[c], c))
+    return {
+        "journeys": len(first),
+        "touchpoints": {names[t]: {"journeys": int(having[t]), "exits": int(exits[t]), "exit_rate": exits[t] / having[t]}
+                        for t in np.flatnonzero(having)},
+        "transitions": [{"source": START if c // width == 0 else names[c // width - 1],
+                         "target": END if c % width == 0 else names[c % width - 1], "transitions": int(steps[c]),
+                         "journeys": int(journeys[c]), "kind": paths.KINDS[kind[c]]} for c in taken],
+        "removal_effects": twin.build(definition, twin.chain_paths(journey, touchpoint, definition), 0).figures.removal_effect}
 
 
 def _population_map(definition: Definition, population: dict | None, key: str,
@@ -260,7 +317,8 @@ def _population_map(definition: Definition, population: dict | None, key: str,
     levels = map_levels(population["transitions"], population["journeys"], ())
     level = max([level for level in levels if level.share <= DEFAULT_LEVEL] or levels[-1:], key=lambda level: level.share)
     widest = max(t["transitions"] for t in population["transitions"])
-    svg = _layout(_dot(definition, level, key, population["touchpoints"], widest, changes))
+    svg = _with_data(_layout(_dot(definition, level, key, population["touchpoints"], widest, changes)), key,
+                     definition, level, population["touchpoints"])
     return f'<div class="population-map"{_attributes({"id": key, "data-share": level.share})}>{svg}</div>'
 
 
@@ -291,20 +349,22 @@ def _exit_colour(rate: float | None) -> str:
 # --- the page -----------------------------------------------------------------------------------------
 
 def _page(definition: Definition, summary: dict, tables: dict[str, list[dict]],
-          rarest: Sequence[tuple[int, int]], variants: int, drawn: dict[object, dict]) -> str:
+          rarest: Sequence[tuple[int, int]], variants: int, drawn: dict[object, dict],
+          fewer_exits: tuple[float, dict[str, float]]) -> str:
     """The page; `tables` hold the first TOP_VARIANTS of the `variants`."""
     total = summary["journeys"]
     touchpoints = {row["touchpoint"]: row for row in tables["touchpoint_kpis"]}
     levels = map_levels(tables["transitions"], total, rarest)
     widest = max([t["transitions"] for t in tables["transitions"]] + [1])
-    default = max((level for level in levels if level.share <= DEFAULT_LEVEL), key=lambda level: level.share,
-                  default=None)
+    default = _opening_level(levels)
     maps = [_map_level(definition, level, f"map-{n}", touchpoints, widest, total, level is default)
             for n, level in enumerate(levels)]
     body = "\n".join([
         _header(definition, summary),
+        _section("headline", "In short", _headline(definition, tables)),
+        _section("journey-grid", "The journey, stage by stage", _grid(definition, tables, fewer_exits)),
         _section("what-changed", "What changed", _what_changed(tables["alerts"], definition)),
-        _map_section(levels, maps, default, total),
+        _map_section(levels, maps, default, total, definition, tables["variants"]),
         _section("stage-funnel", "Stages: reached and dropped", _populations(tables, definition, drawn)),
         _section("feelings", "Feelings along the journey", _feelings(tables["feelings"])),
         _section("touchpoints", "Touchpoints", _table("touchpoint_kpis", tables["touchpoint_kpis"], [
@@ -370,7 +430,7 @@ def write_comparison(con: duckdb.DuckDBPyConnection, definition: Definition, gro
 
 def _map_level(definition: Definition, level: MapLevel, key: str, touchpoints: dict[str, dict], widest: int,
                total: int, selected: bool) -> str:
-    svg = _layout(_dot(definition, level, key, touchpoints, widest))
+    svg = _with_data(_layout(_dot(definition, level, key, touchpoints, widest)), key, definition, level, touchpoints)
     attributes = {"class": "map-level", "id": key, "data-share": repr(level.share),
                   "data-minimum-journeys": level.minimum_journeys, "data-hidden-edges": level.hidden_edges,
                   "data-hidden-touchpoints": len(level.hidden_touchpoints),
@@ -380,7 +440,8 @@ def _map_level(definition: Definition, level: MapLevel, key: str, touchpoints: d
     return f"<div{_attributes(attributes)}{hidden}>{svg}</div>"
 
 
-def _map_section(levels: list[MapLevel], maps: list[str], default: MapLevel | None, total: int) -> str:
+def _map_section(levels: list[MapLevel], maps: list[str], default: MapLevel | None, total: int,
+                 definition: Definition, variants: list[dict]) -> str:
     if not levels:
         return _section("map", "The journey map", '<p class="empty">No journeys were mined.</p>')
     options = "".join(
@@ -388,17 +449,207 @@ def _map_section(levels: list[MapLevel], maps: list[str], default: MapLevel | No
         + ("all transitions" if level.minimum_journeys <= 1 else
            f"taken by ≥ {_percent(level.share, 1)} of journeys (≥ {level.minimum_journeys:,})") + "</option>"
         for n, level in enumerate(levels))
+    index = {t.name: i for i, t in enumerate(definition.touchpoints)}
+    paths = "".join(
+        f'<option value="{n}"{_attributes({"data-path": json.dumps([index[name] for name in row["path"].split(PATH_JOIN)])})}>'
+        f'#{row["rank"]}: {html.escape(row["path"])} ({_percent(row["share"])})</option>'
+        for n, row in enumerate(variants[:HIGHLIGHTED_VARIANTS]) if row["path"])
     legend = "".join(f'<span class="swatch" style="background:{colour}"></span>{kind} '
                      for kind, colour in KIND_COLOURS.items())
     controls = (f'<div class="controls"><label>Show transitions <select id="rare-threshold">{options}</select>'
-                f'</label> <span>covers <output id="coverage"></output> of {total:,} journeys '
-                f'(<output id="covered-journeys"></output> whole paths shown); '
-                f'<output id="hidden-edges"></output> transitions and <output id="hidden-touchpoints"></output> '
-                f'touchpoints hidden, through "other"</span> '
-                f'<button type="button" id="fit-map">actual size</button></div>'
+                f'</label> <label>Highlight a path <select id="variant-path"><option value="">none</option>{paths}'
+                f'</select></label> <button type="button" id="fit-map">actual size</button></div>'
+                f'<p class="coverage">Whole paths shown: <output id="coverage"></output> of {total:,} journeys '
+                f'(<output id="covered-journeys"></output>); not drawn: <output id="hidden-edges"></output> rare '
+                f'transitions and <output id="hidden-touchpoints"></output> touchpoints (a touchpoint\'s tooltip '
+                "gives its steps on them). Each touchpoint says the share of its journeys that leave there "
+                "(↘).</p>"
                 f'<div class="legend">edges: {legend}· width by transitions · touchpoints: exit rate '
                 f'<span class="scale"></span> 0–100 %</div>')
     return _section("map", "The journey map", controls + '<div class="map fit">' + "".join(maps) + "</div>")
+
+
+def _figure(csv_table: str, row: int, column: str, value, text: str) -> str:
+    """A figure in running text that names the CSV cell it is (as table cells do)."""
+    data = {"data-csv": f"{csv_table}.csv", "data-row": row, "data-column": column, "data-value": value}
+    return f'<span class="figure-ref"{_attributes(data)}>{text}</span>'
+
+
+def _headline(definition: Definition, tables: dict[str, list[dict]]) -> str:
+    """Four findings a reader asks first, each a sentence made from the tables: the biggest leak, the most
+    common path, the conformance rate and the steepest fall of feelings."""
+    stages, touchpoints = tables["stage_kpis"], tables["touchpoint_kpis"]
+    findings = []
+    leak = max(range(len(stages)), key=lambda i: (stages[i]["journeys_dropped"], -i), default=None)
+    if leak is None or not stages[leak]["journeys_dropped"]:
+        findings.append(("leak", "No journey ends before the goal."))
+    else:
+        stage = stages[leak]
+        in_stage = [i for i, row in enumerate(touchpoints) if row["stage"] == stage["stage"]]
+        worst = max(in_stage, key=lambda i: (touchpoints[i]["exits"], -i))
+        where = touchpoints[worst]
+        findings.append(("leak", (
+            f"The biggest leak is {html.escape(stage['stage'])}: "
+            f"{_figure('stage_kpis', leak, 'journeys_dropped', stage['journeys_dropped'], _count(stage['journeys_dropped']))} "
+            f"of the {_figure('stage_kpis', leak, 'journeys_reached', stage['journeys_reached'], _count(stage['journeys_reached']))} "
+            f"journeys that reach it end there "
+            f"({_figure('stage_kpis', leak, 'drop_off_rate', stage['drop_off_rate'], _percent(stage['drop_off_rate']))}), "
+            f"most of them after {html.escape(where['touchpoint'])} "
+            f"({_figure('touchpoint_kpis', worst, 'exits', where['exits'], _count(where['exits']))} leave there, "
+            f"{_figure('touchpoint_kpis', worst, 'exit_rate', where['exit_rate'], _percent(where['exit_rate']))} "
+            "of its journeys).")))
+    if tables["variants"]:
+        top = tables["variants"][0]
+        findings.append(("path", (
+            f"The most common path is {html.escape(top['path']) or '(no step)'}: "
+            f"{_figure('variants', 0, 'share', top['share'], _percent(top['share']))} of journeys "
+            f"({_figure('variants', 0, 'journeys', top['journeys'], _count(top['journeys']))}).")))
+    if tables["conformance"] and tables["conformance"][0]["journeys"]:
+        row = tables["conformance"][0]
+        findings.append(("conformance", (
+            f"{_figure('conformance', 0, 'conformance_rate', row['conformance_rate'], _percent(row['conformance_rate']))} "
+            f"of journeys ({_figure('conformance', 0, 'conforming_journeys', row['conforming_journeys'], _count(row['conforming_journeys']))} "
+            f"of {_figure('conformance', 0, 'journeys', row['journeys'], _count(row['journeys']))}) follow the assumed "
+            "journey.")))
+    scored = [(i, row) for i, row in enumerate(tables["feelings"]) if row["touchpoint"] is None
+              and row["mean_score"] is not None]
+    falls = [(before[1]["mean_score"] - after[1]["mean_score"], before, after) for before, after in zip(scored, scored[1:])]
+    fall = max(falls, key=lambda found: found[0], default=None)
+    if not scored:
+        findings.append(("feelings", "No survey scores among the touchpoints: no feelings to follow."))
+    elif fall is None or fall[0] <= 0:
+        findings.append(("feelings", "Feelings never fall from one stage to the next."))
+    else:
+        _, (first, before), (second, after) = fall
+        findings.append(("feelings", (
+            f"Feelings fall most from {html.escape(before['stage'])} "
+            f"({_figure('feelings', first, 'mean_score', before['mean_score'], _score(before['mean_score']))}) to "
+            f"{html.escape(after['stage'])} "
+            f"({_figure('feelings', second, 'mean_score', after['mean_score'], _score(after['mean_score']))}).")))
+    return '<ul class="findings">' + "".join(f'<li data-finding="{key}">{text}</li>' for key, text in findings) + "</ul>"
+
+
+def _grid(definition: Definition, tables: dict[str, list[dict]], fewer_exits: tuple[float, dict[str, float]]) -> str:
+    """The journey grid: a column per stage in the assumed order; rows for reach and drop-off, the
+    touchpoints, the median time to reach, the feelings, the pain points and the opportunities. Every figure
+    names its CSV cell and links to the section of its table."""
+    stages, touchpoints, deviations = tables["stage_kpis"], tables["touchpoint_kpis"], tables["deviations"]
+    stage_of = {t.name: t.stage for t in definition.touchpoints}
+    goals = {t.name for t in definition.touchpoints if t.goal}
+    baseline, fewer_exits = fewer_exits
+    widest = max([row["journeys_reached"] for row in stages] + [1])
+
+    def column(builder) -> str:
+        return "".join(f'<div class="cell">{builder(i, row)}</div>' for i, row in enumerate(stages))
+
+    def reach(i: int, row: dict) -> str:
+        return (f'<a href="#stage-funnel" class="reach"><span class="bar" style="width:'
+                f'{100 * row["journeys_reached"] / widest:.1f}%"></span></a>'
+                f'{_figure("stage_kpis", i, "journeys_reached", row["journeys_reached"], _count(row["journeys_reached"]))} '
+                f'reached · {_figure("stage_kpis", i, "drop_off_rate", row["drop_off_rate"], _percent(row["drop_off_rate"]))} '
+                "drop off")
+
+    def members(i: int, row: dict) -> str:
+        listed = sorted((n for n, t in enumerate(touchpoints) if t["stage"] == row["stage"]),
+                        key=lambda n: -touchpoints[n]["journeys"])
+        return "<ul>" + "".join(
+            f'<li><a href="#touchpoints">{html.escape(touchpoints[n]["touchpoint"])}</a> '
+            f'{_figure("touchpoint_kpis", n, "journeys", touchpoints[n]["journeys"], _count(touchpoints[n]["journeys"]))}'
+            + (" · goal" if touchpoints[n]["touchpoint"] in goals else "" if touchpoints[n]["exit_rate"] is None else
+               f' · ↘ {_figure("touchpoint_kpis", n, "exit_rate", touchpoints[n]["exit_rate"], _percent(touchpoints[n]["exit_rate"]))}')
+            + "</li>" for n in listed) + "</ul>"
+
+    def time_to_reach(i: int, row: dict) -> str:
+        value = row["median_s_to_reach"]
+        return (f'<a href="#stage-funnel">{_figure("stage_kpis", i, "median_s_to_reach", value, _duration(value))}</a>'
+                if value is not None else "")
+
+    def pains(i: int, row: dict) -> str:
+        found = []
+        exits = [n for n, t in enumerate(touchpoints) if t["stage"] == row["stage"] and t["exits"]]
+        if exits:
+            n = max(exits, key=lambda n: (touchpoints[n]["exits"], -n))
+            found.append(f'<li class="pain-exit"><a href="#touchpoints">↘ {html.escape(touchpoints[n]["touchpoint"])}</a>: '
+                         f'{_figure("touchpoint_kpis", n, "exits", touchpoints[n]["exits"], _count(touchpoints[n]["exits"]))} '
+                         "leave</li>")
+        for kind, sign, words in (("backward", "↩", "go back"), ("skip", "⤳", "skip a stage")):
+            of_stage = [n for n, d in enumerate(deviations) if d["kind"] == kind and stage_of.get(d["source"]) == row["stage"]]
+            if of_stage:
+                n = max(of_stage, key=lambda n: (deviations[n]["journeys"], -n))
+                found.append(f'<li class="pain-{kind}"><a href="#deviations">{sign} {html.escape(deviations[n]["source"])} → '
+                             f'{html.escape(deviations[n]["target"])}</a>: '
+                             f'{_figure("deviations", n, "journeys", deviations[n]["journeys"], _count(deviations[n]["journeys"]))} '
+                             f"journey{'s' if deviations[n]['journeys'] != 1 else ''} {words}</li>")
+        return "<ul>" + "".join(found) + "</ul>" if found else ""
+
+    def chances(i: int, row: dict) -> str:
+        found = []
+        for n, effect in _opportunities(definition, tables["attribution"], row["stage"]):
+            line = (f'<li><a href="#attribution">{html.escape(effect["touchpoint"])}</a> carries '
+                    f'{_figure("attribution", n, "removal_effect", effect["removal_effect"], _percent(effect["removal_effect"]))} '
+                    "of conversions")
+            if effect["touchpoint"] in fewer_exits:
+                predicted = fewer_exits[effect["touchpoint"]]
+                line += (f'; {FEWER_EXITS_PERCENT} % fewer exits there: conversion {_percent(baseline, 2)} → '
+                         f'<span class="whatif"{_attributes({"data-touchpoint": effect["touchpoint"], "data-value": predicted})}>'
+                         f"{_percent(predicted, 2)}</span>")
+            found.append(line + "</li>")
+        return "<ul>" + "".join(found) + "</ul>" if found else ""
+
+    count = len(stages)
+    heads = "".join(f'<div class="head">{html.escape(row["stage"])}</div>' for row in stages)
+    rows = [("Reach and drop-off", column(reach)), ("Touchpoints: journeys, ↘ exit", column(members)),
+            ("Median time to reach", column(time_to_reach)),
+            ("Feelings", f'<div class="cell feelings-row" style="grid-column: span {count}">{_grid_feelings(tables["feelings"], count)}</div>'),
+            ("Pain points", column(pains)), ("Opportunities (the twin)", column(chances))]
+    return (f'<div class="journey-grid" style="grid-template-columns: 150px repeat({count}, minmax(0, 1fr))">'
+            f'<div class="head"></div>{heads}'
+            + "".join(f'<div class="row-name">{name}</div>{cells}' for name, cells in rows) + "</div>")
+
+
+def _opportunities(definition: Definition, attribution: list[dict], stage: str) -> list[tuple[int, dict]]:
+    """The rows of attribution.csv (number, row) the grid shows as a stage's opportunities: its OPPORTUNITIES
+    touchpoints of highest removal effect."""
+    of_stage = [(n, row) for n, row in enumerate(attribution) if row["stage"] == stage and row["removal_effect"] is not None]
+    return sorted(of_stage, key=lambda found: (-found[1]["removal_effect"], found[0]))[:OPPORTUNITIES]
+
+
+def _fewer_exits(con: duckdb.DuckDBPyConnection, definition: Definition,
+                 attribution: list[dict]) -> tuple[float, dict[str, float]]:
+    """The twin's P(conv), and per touchpoint the grid shows as an opportunity its P(conv) with FEWER_EXITS_PERCENT
+    fewer exits there."""
+    shown = [row["touchpoint"] for stage in definition.stages for _, row in _opportunities(definition, attribution, stage.name)]
+    if not shown:
+        return math.nan, {}
+    index = {t.name: i for i, t in enumerate(definition.touchpoints)}
+    baseline, predicted = twin.fewer_exits(definition, twin.stored_paths(con, definition),
+                                           [index[name] for name in shown], FEWER_EXITS_PERCENT)
+    return baseline, {name: float(value) for name, value in zip(shown, predicted)}
+
+
+def _grid_feelings(feelings: list[dict], stages: int) -> str:
+    """The feelings row: each stage's mean score (-1 to 1) as a dot under its column joined by a line, and its
+    touchpoints' mean scores as small dots beside it."""
+    if not any(row["scored_events"] for row in feelings):
+        return '<span class="empty">No scored events (surveys) among the touchpoints.</span>'
+
+    def place(row: dict) -> tuple[float, float]:
+        return 100 * (row["stage_order"] + 0.5) / stages, 100 * (1 - row["mean_score"]) / 2
+
+    scored = [(i, row) for i, row in enumerate(feelings) if row["mean_score"] is not None]
+    line = " ".join("{:.2f},{:.2f}".format(*place(row)) for _, row in scored if row["touchpoint"] is None)
+    dots = []
+    for i, row in scored:
+        x, y = place(row)
+        data = {"data-csv": "feelings.csv", "data-row": i, "data-column": "mean_score", "data-value": row["mean_score"],
+                "title": f"{row['touchpoint'] or row['stage']}: {_score(row['mean_score'])}"}
+        stage = row["touchpoint"] is None  # a stage's score is written beside its dot
+        score = f"<span>{_score(row['mean_score'])}</span>" if stage else ""
+        dots.append(f'<a href="#feelings" class="{"stage-dot" if stage else "touchpoint-dot"}" '
+                    f'style="left:{x:.2f}%;top:{y:.2f}%"{_attributes(data)}>{score}</a>')
+    return (f'<div class="feelings-plot"><svg viewBox="0 0 100 100" preserveAspectRatio="none" aria-hidden="true">'
+            f'<line x1="0" x2="100" y1="50" y2="50" class="axis"/><polyline points="{line}" class="curve"/></svg>'
+            f'{"".join(dots)}<span class="scale-top">+1</span><span class="scale-bottom">−1</span></div>')
 
 
 def _header(definition: Definition, summary: dict) -> str:
@@ -734,8 +985,30 @@ h3 { font-size: 1rem; margin: 16px 0 4px; } .sides { display: grid; grid-templat
 .swatch { display: inline-block; width: 18px; height: 4px; margin: 0 4px 2px 8px; vertical-align: middle; }
 .scale { display: inline-block; width: 80px; height: 10px; vertical-align: middle;
          background: linear-gradient(to right, #ffffff, #cb181d); border: 1px solid #d5dbe1; }
-.map { border: 1px solid #d5dbe1; border-radius: 6px; overflow: auto; max-height: 80vh; }
-.map.fit svg { width: 100%; height: auto; }
+.map { border: 1px solid #d5dbe1; border-radius: 6px; overflow: auto; max-height: 85vh; }
+.map.fit svg { width: 100%; height: auto; max-height: 82vh; }
+.coverage { font-size: 0.85rem; color: #5b6670; margin: 2px 0 6px; }
+.highlighting g.edge:not(.on-path), .highlighting g.node.touchpoint:not(.on-path) { opacity: 0.15; }
+.highlighting g.edge.on-path path { stroke: #1d2733; }
+.findings { font-size: 1.05rem; line-height: 1.5; padding-left: 20px; margin: 4px 0; }
+.findings .figure-ref { font-weight: 600; }
+.journey-grid { display: grid; border-top: 1px solid #d5dbe1; font-size: 0.85rem; }
+.journey-grid > div { padding: 6px 8px; border-bottom: 1px solid #e6eaee; min-width: 0; overflow-wrap: anywhere; }
+.journey-grid .head { font-weight: 600; background: #f4f6f8; white-space: pre-wrap; }
+.journey-grid .row-name { color: #5b6670; font-weight: 600; }
+.journey-grid ul { margin: 0; padding-left: 14px; } .journey-grid a { color: inherit; }
+.journey-grid .reach { display: block; margin-bottom: 2px; } .journey-grid .reach .bar { height: 10px; }
+.journey-grid .pain-exit, .journey-grid .pain-backward, .journey-grid .pain-skip { color: #8a1c1c; }
+.feelings-plot { position: relative; height: 90px; margin: 4px 0; }
+.feelings-plot svg { position: absolute; inset: 0; width: 100%; height: 100%; }
+.feelings-plot .axis { stroke: #d5dbe1; vector-effect: non-scaling-stroke; }
+.feelings-plot .curve { fill: none; stroke: #2c7fb8; stroke-width: 2; vector-effect: non-scaling-stroke; }
+.feelings-plot a { position: absolute; border-radius: 50%; transform: translate(-50%, -50%); }
+.feelings-plot .stage-dot { width: 12px; height: 12px; background: #2c7fb8; text-decoration: none; }
+.feelings-plot .stage-dot span { position: absolute; left: 16px; top: -3px; font-size: 0.75rem; color: #2c7fb8; }
+.feelings-plot .touchpoint-dot { width: 7px; height: 7px; background: #e08214; margin-left: 12px; }
+.feelings-plot .scale-top, .feelings-plot .scale-bottom { position: absolute; left: -4px; font-size: 0.7rem; color: #5b6670; }
+.feelings-plot .scale-top { top: -6px; } .feelings-plot .scale-bottom { bottom: -6px; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 6px 0; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #e6eaee; text-align: left; vertical-align: top; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
@@ -751,33 +1024,75 @@ dl.summary dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums
 #feelings-curve .stage-score { fill: #2c7fb8; } #feelings-curve .touchpoint-score { fill: #e08214; }
 """
 
-# Switches the map level the control names and prints what it covers; toggles fit-to-width.
+# Switches the map level the control names and prints what it covers; toggles fit-to-width; highlights a
+# picked variant's path; hides an edge count that would overlap another label (the count stays on the edge).
 SCRIPT = """
 (function () {
+  var overlaps = function (a, b) {
+    return a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  };
+  var declutter = function (map) {
+    if (!map || map.dataset.decluttered || map.offsetParent === null) { return; }
+    map.dataset.decluttered = "true";
+    var kept = [...map.querySelectorAll("g.node, g.cluster text")].map(function (e) {
+      return e.getBoundingClientRect();  // a node whole (its box and lines), a stage by its name
+    });
+    var counts = [...map.querySelectorAll("g.edge")].filter(function (g) { return g.querySelector("text"); });
+    counts.sort(function (a, b) { return Number(b.dataset.transitions) - Number(a.dataset.transitions); });
+    counts.forEach(function (g) {
+      var text = g.querySelector("text"), box = text.getBoundingClientRect();
+      if (kept.some(function (other) { return overlaps(box, other); })) {
+        text.style.display = "none";
+      } else {
+        kept.push(box);
+      }
+    });
+  };
   var population = document.getElementById("population");
   if (population) {
     population.addEventListener("change", function () {
       document.querySelectorAll(".population").forEach(function (block) {
         block.hidden = block.dataset.population !== population.value;
+        if (!block.hidden) { block.querySelectorAll(".population-map").forEach(declutter); }
       });
     });
   }
+  document.querySelectorAll(".side .population-map").forEach(declutter);
   var select = document.getElementById("rare-threshold");
   if (!select) { return; }
+  var variant = document.getElementById("variant-path");
   var percent = function (x) { return (100 * x).toFixed(1) + " %"; };
+  var highlight = function () {
+    var level = document.getElementById(select.value);
+    document.querySelectorAll(".on-path").forEach(function (e) { e.classList.remove("on-path"); });
+    var option = variant.selectedOptions[0];
+    level.classList.toggle("highlighting", Boolean(option && option.value));
+    if (!option || !option.value) { return; }
+    var path = JSON.parse(option.dataset.path), pairs = new Set();
+    path.forEach(function (touchpoint, n) { pairs.add((n ? path[n - 1] : -1) + ">" + touchpoint); });
+    level.querySelectorAll("g.edge[data-source]").forEach(function (g) {
+      if (pairs.has(g.dataset.source + ">" + g.dataset.target)) { g.classList.add("on-path"); }
+    });
+    level.querySelectorAll("g.node[data-touchpoint]").forEach(function (g) {
+      if (path.indexOf(Number(g.dataset.touchpoint)) >= 0) { g.classList.add("on-path"); }
+    });
+  };
   var show = function () {
     document.querySelectorAll(".map-level").forEach(function (level) {
       level.hidden = level.id !== select.value;
     });
     var level = document.getElementById(select.value);
+    declutter(level);
     var coverage = document.getElementById("coverage");
     coverage.value = percent(Number(level.dataset.coverage));
     coverage.dataset.value = level.dataset.coverage;
     document.getElementById("covered-journeys").value = Number(level.dataset.coveredJourneys).toLocaleString("en");
     document.getElementById("hidden-edges").value = level.dataset.hiddenEdges;
     document.getElementById("hidden-touchpoints").value = level.dataset.hiddenTouchpoints;
+    highlight();
   };
   select.addEventListener("change", show);
+  variant.addEventListener("change", highlight);
   var fit = document.getElementById("fit-map");
   fit.addEventListener("click", function () {
     var map = document.querySelector(".map");

@@ -61,13 +61,13 @@ class ChainPaths:
                    journeys: Sequence[int]) -> "ChainPaths":
         """The chain paths as stored (twin_paths), read back against the definition they were mined with, in
         the order chain_paths gives them (so that a bootstrap draws the same resamples)."""
-        index = {t.name: i for i, t in enumerate(definition.touchpoints)}
-        read = sorted(([index[name] for name in path.split(PATH_JOIN)] if path else [], bool(outcome), count)
-                      for path, outcome, count in zip(paths, converted, journeys))
-        return cls(np.r_[0, np.cumsum([len(steps) for steps, _, _ in read])].astype(np.int64),
-                   np.array([t for steps, _, _ in read for t in steps], np.int64),
-                   np.array([outcome for _, outcome, _ in read], bool),
-                   np.array([count for _, _, count in read], np.int64))
+        names = pa.array([t.name for t in definition.touchpoints], pa.string())
+        texts = pa.array(paths, pa.string())
+        steps = pc.split_pattern(pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts), PATH_JOIN)
+        lengths = pc.fill_null(pc.list_value_length(steps), 0).to_numpy().astype(np.int64)  # '' is no step
+        touchpoints = pc.index_in(pc.list_flatten(steps), value_set=names).to_numpy(zero_copy_only=False)
+        return _in_chain_order(np.r_[0, np.cumsum(lengths)], touchpoints.astype(np.int64),
+                               np.asarray(converted, bool), np.asarray(journeys, np.int64))
 
 
 def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definition) -> ChainPaths:
@@ -88,21 +88,34 @@ def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definit
     converted = np.bincount(journey[goal], minlength=journeys) > 0
     steps = np.bincount(journey[kept], minlength=journeys)
     kept_touchpoints = touchpoint[kept].astype(np.int64)
-    # equal (path, outcome) pairs grouped by Arrow, a path as bytes (two a step, so byte order is step order)
     offsets = np.r_[0, np.cumsum(steps)]
-    path_bytes = pa.Array.from_buffers(pa.large_binary(), journeys, [
-        None, pa.py_buffer((2 * offsets).astype(np.int64)), pa.py_buffer(kept_touchpoints.astype(">u2").tobytes())])
-    grouped = pa.table({"path": path_bytes, "converted": converted, "journey": np.arange(journeys)}).group_by(
-        ["path", "converted"]).aggregate([("journey", "min"), ("journey", "count")])
-    # in path order, then outcome: the order of the bootstrap's draws depends on the paths only
-    grouped = grouped.take(pc.sort_indices(grouped, [("path", "ascending"), ("converted", "ascending")]))
+    grouped = pa.table({"path": _path_bytes(offsets, kept_touchpoints), "converted": converted,
+                        "journey": np.arange(journeys)}).group_by(["path", "converted"]).aggregate(
+        [("journey", "min"), ("journey", "count")])  # equal (path, outcome) pairs grouped by Arrow
     first_journey = grouped.column("journey_min").to_numpy()
     lengths = steps[first_journey]
     step_of = np.repeat(offsets[first_journey] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return _in_chain_order(np.r_[0, np.cumsum(lengths)], kept_touchpoints[np.arange(lengths.sum()) + step_of],
+                           grouped.column("converted").to_numpy(zero_copy_only=False),
+                           grouped.column("journey_count").to_numpy().astype(np.int64))
+
+
+def _path_bytes(offsets: np.ndarray, touchpoints: np.ndarray) -> pa.Array:
+    """Each path (touchpoints[offsets[p]:offsets[p + 1]]) as bytes, two a step: byte order is step order."""
+    return pa.Array.from_buffers(pa.large_binary(), len(offsets) - 1, [
+        None, pa.py_buffer((2 * offsets).astype(np.int64)), pa.py_buffer(touchpoints.astype(">u2").tobytes())])
+
+
+def _in_chain_order(offsets: np.ndarray, touchpoints: np.ndarray, converted: np.ndarray,
+                    journeys: np.ndarray) -> ChainPaths:
+    """Distinct chain paths in the one order the bootstrap draws them in: by path (touchpoint indices, a prefix
+    first), then outcome; so a mining run and a later what-if on the stored paths draw the same resamples."""
+    order = pc.sort_indices(pa.table({"path": _path_bytes(offsets, touchpoints), "converted": converted}),
+                            [("path", "ascending"), ("converted", "ascending")]).to_numpy()
+    lengths = np.diff(offsets)[order]
+    step_of = np.repeat(offsets[:-1][order] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
     return ChainPaths(np.r_[0, np.cumsum(lengths)].astype(np.int64),
-                      kept_touchpoints[np.arange(lengths.sum()) + step_of],
-                      grouped.column("converted").to_numpy(zero_copy_only=False),
-                      grouped.column("journey_count").to_numpy().astype(np.int64))
+                      touchpoints[np.arange(lengths.sum()) + step_of].astype(np.int64), converted[order], journeys[order])
 
 
 @dataclass(frozen=True)
@@ -445,10 +458,23 @@ def what_if(definition: Definition, paths: ChainPaths, changes: Sequence[Change]
                   low, high)
 
 
+def fewer_exits(definition: Definition, paths: ChainPaths, touchpoints: Sequence[int],
+                percent: float) -> tuple[float, np.ndarray]:
+    """P(conv) of the chain fitted on `paths`, and P(conv) when the exit of each of `touchpoints` (indices, not
+    goals), one at a time, is `percent` smaller: what `journeys whatif --scenario "exit T = -percent%"` gives as
+    baseline and prediction."""
+    chain = fit(layout(paths, len(definition.touchpoints)), paths.journeys.astype(float))
+    states = len(definition.touchpoints) + 1
+    return chain.conversion(), np.array([
+        Chain(chain.counts, Change(f"exit {definition.touchpoints[t].name} = -{percent}%", "exit", t + 1, states + 1,
+                                   1 - percent / 100).apply(chain.probability)).conversion() for t in touchpoints])
+
+
 def stored_paths(con: duckdb.DuckDBPyConnection, definition: Definition) -> ChainPaths:
     """The chain paths the definition's latest mining run kept (twin_paths; see mining.require_mined)."""
-    stored = sql.run(con, "twin/chain_paths", {"definition": definition.name})
-    return ChainPaths.from_texts(definition, *zip(*stored)) if stored else ChainPaths.from_texts(definition, [], [], [])
+    stored = sql.arrow(con, "twin/chain_paths", {"definition": definition.name})
+    return ChainPaths.from_texts(definition, *(stored.column(c).to_numpy(zero_copy_only=False)
+                                               for c in ("path", "converted", "journeys")))
 
 
 WHAT_IF_COLUMNS = ("definition", "scenario", "stage", "baseline", "predicted", "change", "predicted_low",

@@ -180,17 +180,22 @@ def test_the_report_shows_the_names_as_written_in_a_browser(mined):
 
 
 def test_a_touchpoint_named_like_a_map_node_keeps_a_node_of_its_own(tmp_path):
-    # 11 journeys: 10 x "(other)" > A > B, 1 x A > B. At 10 % (2 journeys) (start) -> A is hidden,
-    # so the map's node for hidden transitions is drawn beside the touchpoint "(other)": 6 nodes.
+    # touchpoints named "start" and "end" beside the map's own start node: each is a node of its own, and each
+    # edge joins the nodes it names (10 x start > end > B, 1 x end > B)
     path = tmp_path / "map.yaml"
-    path.write_text("name: map\nstages:\n  - name: S\n    touchpoints:\n      - {name: '(other)', match: {event: o}}\n"
-                    "      - {name: A, match: {event: a}}\n      - {name: B, match: {event: b}, goal: true}\n")
+    path.write_text("name: map\nstages:\n  - name: S\n    touchpoints:\n      - {name: start, match: {event: s}}\n"
+                    "      - {name: end, match: {event: e}}\n      - {name: B, match: {event: b}, goal: true}\n")
     journey = definition.load(path)
     transitions = [{"source": s, "target": t, "transitions": n, "journeys": n, "kind": "expected"} for s, t, n in [
-        ("(start)", "(other)", 10), ("(other)", "A", 10), ("(start)", "A", 1), ("A", "B", 11), ("B", "(end)", 11)]]
-    (level,) = [level for level in report.map_levels(transitions, 11, [(1, 1), (10, 10)]) if level.minimum_journeys == 2]
-    kpis = {name: {"journeys": 11, "exit_rate": 0.0} for name in ("(other)", "A", "B")}
+        ("(start)", "start", 10), ("start", "end", 10), ("(start)", "end", 1), ("end", "B", 11), ("B", "(end)", 11)]]
+    level = report.map_levels(transitions, 11, [(1, 1), (10, 10)])[0]
+    kpis = {name: {"journeys": 11, "exits": 0, "exit_rate": 0.0} for name in ("start", "end", "B")}
     svg = report._layout(report._dot(journey, level, "map-0", kpis, 11))
-    nodes = ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")
-    labels = [[t.text for t in g.iter("{http://www.w3.org/2000/svg}text")] for g in nodes if "node" in g.get("class")]
-    assert sorted(label[0] for label in labels) == ["(other)", "A", "B", "end", "other: 1 hidden transitions", "start"]
+    groups = list(ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g"))
+    label = {g.find("{http://www.w3.org/2000/svg}title").text: [t.text for t in g.iter("{http://www.w3.org/2000/svg}text")][0]
+             for g in groups if "node" in g.get("class", "")}
+    assert sorted(label.values()) == ["B", "end", "start", "start"]
+    edges = {tuple(label[node] if node != "start" else "(start)" for node in
+                   g.find("{http://www.w3.org/2000/svg}title").text.replace("&#45;", "-").split("->"))
+             for g in groups if "edge" in g.get("class", "")}
+    assert edges == {("(start)", "start"), ("start", "end"), ("(start)", "end"), ("end", "B")}

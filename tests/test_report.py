@@ -6,6 +6,7 @@ what is shown and the coverage it prints (worked out here from journeys.parquet 
 
 import csv
 import io
+import itertools
 import json
 import math
 import os
@@ -31,7 +32,7 @@ CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make setup` installs 
 # Without the background-networking flags Chromium phones home at start, which a closed network refuses.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
-SECTIONS = ("what-changed", "map", "stage-funnel", "feelings", "touchpoints", "variants", "attribution", "conformance", "deviations",
+SECTIONS = ("headline", "journey-grid", "what-changed", "map", "stage-funnel", "feelings", "touchpoints", "variants", "attribution", "conformance", "deviations",
             "funnels", "run-summary")
 
 
@@ -74,18 +75,19 @@ class Opened:
         level = self.page.evaluate("""() => {
             const level = document.querySelector(".map-level:not([hidden])");
             const edges = [...level.querySelectorAll("g.edge")].map(g => ({
-                title: g.querySelector("title").textContent,
-                count: g.querySelector("text").textContent,
+                title: g.querySelector("title").textContent, count: g.dataset.transitions,
+                label: g.querySelector("text") ? g.querySelector("text").textContent : null,
+                on_path: g.classList.contains("on-path"),
                 kind: [...g.classList].find(c => c.startsWith("kind-")).slice(5)}));
             const nodes = [...level.querySelectorAll("g.node")].map(g => ({
-                id: g.querySelector("title").textContent,
+                id: g.querySelector("title").textContent, data: {...g.dataset},
                 label: [...g.querySelectorAll("text")].map(t => t.textContent)}));
             return {id: level.id, data: {...level.dataset}, edges, nodes,
                     coverage: document.getElementById("coverage").dataset.value,
                     coverage_text: document.getElementById("coverage").value,
                     hidden_edges: document.getElementById("hidden-edges").value};
         }""")
-        names = {"start": "(start)", "end": "(end)", "other": "other"}
+        names = {"start": "(start)"}
         names.update({node["id"]: node["label"][0] for node in level["nodes"] if node["id"].startswith("tp")})
         for node in level["nodes"]:
             node["name"] = names[node["id"]]
@@ -120,7 +122,7 @@ def covered(folder: Path, minimum: int) -> int:
     return count
 
 
-def test_map_levels_route_what_they_hide_through_other_worked_by_hand():
+def test_map_levels_draw_no_exit_and_nothing_hidden_worked_by_hand():
     # Journeys: 3 x A > B, 1 x A (2 distinct paths); A -> (end) and (start) -> A
     transitions = [
         {"source": "(start)", "target": "A", "transitions": 4, "journeys": 4, "kind": "expected"},
@@ -129,19 +131,16 @@ def test_map_levels_route_what_they_hide_through_other_worked_by_hand():
         {"source": "A", "target": "(end)", "transitions": 1, "journeys": 1, "kind": "expected"}]
     rarest = [(1, 1), (3, 3)]  # the A journey's rarest edge is A -> (end) (1 journey); the others' 3
     levels = report.map_levels(transitions, 4, rarest)
-    # 0 % shows all; 0.1 % .. 10 % of 4 journeys is at least 1 journey: the same edges; none left out
+    # 0 % shows all; 0.1 % .. 10 % of 4 journeys is at least 1 journey: the same edges; exits are never edges
     assert [(level.minimum_journeys, level.hidden_edges, level.covered_journeys) for level in levels] == [(0, 0, 4)]
-    levels = report.map_levels(transitions, 40, [(1, 1), (3, 3)])  # as if 40 journeys: 10 % is 4
+    assert {(e.source, e.target) for e in levels[0].edges} == {("(start)", "A"), ("A", "B")}
+    levels = report.map_levels(transitions, 40, rarest)  # as if 40 journeys: 10 % is 4, 2 % is 1
     by_minimum = {level.minimum_journeys: level for level in levels}
-    assert sorted(by_minimum) == [0, 2, 4]
-    two = by_minimum[2]  # hides A -> (end): A sends 1 step to other, other sends 1 to (end)
-    assert (two.hidden_edges, two.covered_journeys, two.hidden_touchpoints) == (1, 3, ())
-    assert {(e.source, e.target, e.transitions) for e in two.edges if e.kind == "other"} == {
-        ("A", "other", 1), ("other", "(end)", 1)}
-    four = by_minimum[4]  # only (start) -> A (4 journeys) is left; B is hidden inside other
-    assert (four.hidden_edges, four.covered_journeys, four.hidden_touchpoints) == (3, 0, ("B",))
-    assert {(e.source, e.target, e.transitions) for e in four.edges if e.kind == "other"} == {
-        ("A", "other", 4), ("other", "(end)", 4)}
+    assert sorted(by_minimum) == [0, 4]  # at 1 to 3 journeys the same two edges show as at 0
+    assert by_minimum[0].covered_journeys == 4 and by_minimum[0].hidden_steps == {"A": (0, 0), "B": (0, 0)}
+    four = by_minimum[4]  # only (start) -> A (4 journeys) is drawn: A's 3 steps out to B are not, nor is B
+    assert (four.hidden_edges, four.covered_journeys, four.hidden_touchpoints) == (1, 0, ("B",))
+    assert [(e.source, e.target) for e in four.edges] == [("(start)", "A")] and four.hidden_steps == {"A": (0, 3)}
 
 
 def test_the_report_loads_from_disk_with_no_request_and_no_error_and_every_section_renders(purchase, tmp_path):
@@ -185,6 +184,87 @@ def test_every_number_in_the_tables_is_the_one_in_the_csv_files(browser, mined, 
     assert len(shown["variants.csv"]) == min(report.TOP_VARIANTS, len(read_csv(folder / "variants.csv")))
 
 
+def test_the_findings_and_the_journey_grid_are_the_csv_files(purchase, mined):
+    """Every figure of the four findings and of the grid names its CSV cell and shows it; the grid has a column
+    per stage in order, lists each touchpoint under its stage, and its pain points and the findings pick
+    what is worked out here from the CSV files."""
+    folder = mined / "purchase"
+    figures = purchase.page.evaluate("""() => [...document.querySelectorAll(
+        "#headline [data-csv], #journey-grid [data-csv]")].map(e => [e.closest("section").id, e.dataset.csv,
+        Number(e.dataset.row), e.dataset.column, e.dataset.value, e.textContent])""")
+    csvs = {name: read_csv(folder / name) for name in {figure[1] for figure in figures}}
+    for section, name, row, column, value, text in figures:
+        expected = csvs[name][row][column]
+        assert float(value) == float(expected), (section, name, row, column)
+        if "rate" in column or column == "share":
+            assert text == f"{100 * float(expected):.1f} %"
+        elif column in ("journeys", "exits", "journeys_reached", "journeys_dropped", "conforming_journeys"):
+            assert text == f"{int(expected):,}"
+        elif column == "mean_score" and text:
+            assert text == f"{float(expected):+.2f}"
+    stages = read_csv(folder / "stage_kpis.csv")
+    touchpoints = read_csv(folder / "touchpoint_kpis.csv")
+    grid = purchase.page.evaluate("""() => {
+        const grid = document.querySelector(".journey-grid");
+        const heads = [...grid.querySelectorAll(".head")].slice(1).map(h => h.textContent);
+        const cells = [...grid.children].filter(c => c.classList.contains("cell"));
+        return {heads, cells: cells.map(c => ({text: c.textContent,
+            refs: [...c.querySelectorAll("[data-csv]")].map(e => [e.dataset.csv, Number(e.dataset.row), e.dataset.column])}))};
+    }""")
+    assert grid["heads"] == [row["stage"] for row in stages]
+    count = len(stages)
+    rows, at = {}, 0
+    for name, width in (("reach", count), ("members", count), ("times", count), ("feelings", 1), ("pains", count)):
+        rows[name], at = grid["cells"][at:at + width], at + width
+    reach, members, pains = rows["reach"], rows["members"], rows["pains"]
+    for n, row in enumerate(stages):
+        assert ["stage_kpis.csv", n, "journeys_reached"] in reach[n]["refs"]
+        listed = {tuple(ref) for ref in members[n]["refs"] if ref[2] == "journeys"}
+        assert listed == {("touchpoint_kpis.csv", i, "journeys") for i, t in enumerate(touchpoints)
+                          if t["stage"] == row["stage"]}
+        exits = [(int(t["exits"]), -i, i) for i, t in enumerate(touchpoints) if t["stage"] == row["stage"] and int(t["exits"])]
+        if exits:
+            assert ["touchpoint_kpis.csv", max(exits)[2], "exits"] in pains[n]["refs"]
+    dropped = max(range(count), key=lambda i: (int(stages[i]["journeys_dropped"]), -i))
+    leak = purchase.page.evaluate("""() => [...document.querySelectorAll('[data-finding="leak"] [data-csv]')]
+        .map(e => [e.dataset.csv, Number(e.dataset.row), e.dataset.column])""")
+    assert leak[0] == ["stage_kpis.csv", dropped, "journeys_dropped"]
+    worst = max((int(t["exits"]), -i, i) for i, t in enumerate(touchpoints) if t["stage"] == stages[dropped]["stage"])[2]
+    assert ["touchpoint_kpis.csv", worst, "exits"] in leak
+    path = purchase.page.text_content('[data-finding="path"]')
+    top = read_csv(folder / "variants.csv")[0]
+    assert path.startswith(f"The most common path is {top['path']}: {100 * float(top['share']):.1f} % of journeys")
+
+
+def test_the_grids_opportunities_are_the_top_removal_effects_and_journeys_whatif(purchase, mined):
+    """Per stage, the touchpoints of highest removal effect (attribution.csv), each with the conversion that
+    `journeys whatif --scenario "exit T = -20%"` predicts (its whatif.csv)."""
+    folder = mined / "purchase"
+    attribution = read_csv(folder / "attribution.csv")
+    shown = purchase.page.evaluate("""() => [...document.querySelectorAll(".journey-grid [data-column='removal_effect']")]
+        .map(e => Number(e.dataset.row))""")
+    expected = []
+    for stage in read_csv(folder / "stage_kpis.csv"):
+        rows = [(float(row["removal_effect"]), -n, n) for n, row in enumerate(attribution)
+                if row["stage"] == stage["stage"] and row["removal_effect"]]
+        expected += [n for _, _, n in sorted(rows, reverse=True)[:report.OPPORTUNITIES]]
+    assert shown == expected and shown
+    predicted = dict(purchase.page.evaluate("""() => [...document.querySelectorAll(".journey-grid .whatif")]
+        .map(e => [e.dataset.touchpoint, Number(e.dataset.value)])"""))
+    assert set(predicted) == {attribution[n]["touchpoint"] for n in shown}
+    for touchpoint, value in list(predicted.items())[:3]:
+        out = folder.parent / "whatif" / touchpoint
+        done = subprocess.run([sys.executable, "-m", "journey_mining.cli", "whatif",
+                               str(REPOSITORY / "data_samples" / "definitions" / "purchase.yaml"), "--db",
+                               str(mined / "journeys.duckdb"), "--out", str(out), "--scenario",
+                               f"exit {touchpoint} = -20%"], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        (row,) = [row for row in read_csv(out / "purchase" / "whatif.csv") if row["stage"] == "(conversion)"]
+        assert value == pytest.approx(float(row["predicted"]), abs=1e-12), touchpoint
+        line = purchase.page.text_content(f'.journey-grid li:has(.whatif[data-touchpoint="{touchpoint}"])')
+        assert line.endswith(f"conversion {100 * float(row['baseline']):.2f} % → {100 * float(row['predicted']):.2f} %")
+
+
 def test_the_population_picker_shows_each_segment_values_journeys_and_stages(purchase, mined):
     """Every segment value offered (the most journeys first, up to SEGMENT_VALUES a segment) shows its own
     row of segments.csv and every stage's row of segment_stage_kpis.csv, and nothing else; back to all
@@ -218,7 +298,7 @@ def drawn_edges(page, selector: str) -> dict[tuple[str, str], dict]:
     """The edges of the map under `selector` by (source, target) name: the count shown and the change marked."""
     drawn = page.evaluate("""(selector) => {
         const map = document.querySelector(selector);
-        const names = {start: "(start)", end: "(end)", other: "other"};
+        const names = {start: "(start)"};
         map.querySelectorAll("g.node").forEach(g => {
             const id = g.querySelector("title").textContent;
             if (id.startsWith("tp")) { names[id] = g.querySelector("text").textContent; }
@@ -226,7 +306,7 @@ def drawn_edges(page, selector: str) -> dict[tuple[str, str], dict]:
         return [...map.querySelectorAll("g.edge")].map(g => {
             const [source, target] = g.querySelector("title").textContent.split("->");
             const change = [...g.classList].find(c => c.startsWith("change-"));
-            return [names[source], names[target], g.querySelector("text").textContent, change ? change.slice(7) : null];
+            return [names[source], names[target], g.dataset.transitions, change ? change.slice(7) : null];
         });
     }""", selector)
     return {(source, target): {"count": count, "change": change} for source, target, count, change in drawn}
@@ -257,8 +337,8 @@ def test_each_personas_map_draws_its_own_journeys_transitions(purchase, mined):
         purchase.page.select_option("#population", key)
         index = offered.index(key) - 1
         drawn = drawn_edges(purchase.page, f"#population-{index}")
-        assert {edge: int(value["count"].replace(",", "")) for edge, value in drawn.items() if "other" not in edge} \
-            == shown, key
+        assert {edge: int(value["count"]) for edge, value in drawn.items()} == {
+            edge: count for edge, count in shown.items() if edge[1] != "(end)"}, key
         # the twin fitted on the persona's journeys alone: its strongest touchpoints, in order
         index_of = {t.name: i for i, t in enumerate(purchase_definition.touchpoints)}
         steps = [(number, index_of[name]) for number, path in enumerate(paths) for name in path.split(" > ")]
@@ -319,6 +399,9 @@ def test_the_headline_and_the_run_summary_are_summary_json(purchase, mined):
 
 
 def test_the_maps_counts_are_the_transitions_and_add_up_at_every_touchpoint(purchase, mined):
+    """Every edge drawn is a row of transitions.csv with its count; nothing into (end) is drawn and nothing
+    hidden is; each touchpoint says its exits and the steps of the hidden transitions into and out of it,
+    so that steps in = steps out + exits at every touchpoint."""
     folder = mined / "purchase"
     transitions = {(row["source"], row["target"]): row for row in read_csv(folder / "transitions.csv")}
     touchpoints = {row["touchpoint"]: row for row in read_csv(folder / "touchpoint_kpis.csv")}
@@ -327,23 +410,85 @@ def test_the_maps_counts_are_the_transitions_and_add_up_at_every_touchpoint(purc
     steps_in, steps_out = {}, {}
     for edge in level["edges"]:
         source, target = edge["source"], edge["target"]
-        count = int(edge["count"].replace(",", ""))
-        if edge["kind"] != "other":
-            row = transitions[(source, target)]
-            assert (count, edge["kind"]) == (int(row["transitions"]), row["kind"])
-            assert int(row["journeys"]) >= minimum
-        steps_out[source] = steps_out.get(source, 0) + count
-        steps_in[target] = steps_in.get(target, 0) + count
-    hidden = [row for row in transitions.values() if int(row["journeys"]) < minimum]
-    assert int(level["data"]["hiddenEdges"]) == len(hidden) > 0 and "other" in steps_in
-    shown = steps_out.keys() | steps_in.keys()
-    assert steps_in["other"] == sum(int(row["transitions"]) for row in hidden if row["source"] in shown)
-    journeys = len(pq.read_table(folder / "journeys.parquet"))
-    assert steps_out.pop("(start)") == steps_in.pop("(end)") == journeys
-    assert steps_in == steps_out  # every touchpoint, and "other": as many steps in as out
+        row = transitions[(source, target)]
+        assert (int(edge["count"]), edge["kind"]) == (int(row["transitions"]), row["kind"])
+        assert int(row["journeys"]) >= minimum and target != "(end)"
+        assert edge["label"] in (None, f"{int(row['transitions']):,}")
+        steps_out[source] = steps_out.get(source, 0) + int(edge["count"])
+        steps_in[target] = steps_in.get(target, 0) + int(edge["count"])
+    hidden = [row for row in transitions.values() if int(row["journeys"]) < minimum and row["target"] != "(end)"]
+    assert int(level["data"]["hiddenEdges"]) == len(hidden) > 0
+    assert {node["name"] for node in level["nodes"]} == {"(start)"} | steps_in.keys() | steps_out.keys()
     for node in level["nodes"]:
-        if node["name"] in touchpoints:
-            assert node["label"][1] == f"{int(touchpoints[node['name']]['journeys']):,} journeys"
+        name = node["name"]
+        if name == "(start)":
+            continue
+        kpis, data = touchpoints[name], node["data"]
+        assert node["label"][1:] == [f"{int(kpis['journeys']):,} journeys",
+                                     "goal" if int(kpis["exits"]) == 0 and name == "Order"
+                                     else f"↘ {100 * float(kpis['exit_rate']):.1f} % leave"]
+        hidden_in = sum(int(row["transitions"]) for row in hidden if row["target"] == name)
+        hidden_out = sum(int(row["transitions"]) for row in hidden if row["source"] == name)
+        assert (int(data["hiddenIn"]), int(data["hiddenOut"]), int(data["exits"])) == (
+            hidden_in, hidden_out, int(kpis["exits"]))
+        into_end = int(transitions[(name, "(end)")]["transitions"]) if (name, "(end)") in transitions else 0
+        assert steps_in.get(name, 0) + hidden_in == steps_out.get(name, 0) + hidden_out + into_end, name
+
+
+def test_no_two_labels_on_the_map_overlap_and_it_fits_1400_by_900(browser, mined, capsys):
+    """At every level of both sample maps, the text drawn (node lines, stage names, the edge counts left
+    shown) never overlaps, measured on the page's own boxes; at the default level the map fits a
+    1400 x 900 window; the page opens in under 2 s (printed)."""
+    for journey in ("purchase", "service"):
+        path = mined / journey / "report.html"
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        started = time.perf_counter()
+        page.goto(path.as_uri(), wait_until="load")
+        opened = time.perf_counter() - started
+        box = page.evaluate("""() => {
+            const level = document.querySelector(".map-level:not([hidden]) svg").getBoundingClientRect();
+            return [level.width, level.height];
+        }""")
+        assert box[0] <= 1400 and box[1] <= 900, (journey, box)
+        options = page.eval_on_selector_all("#rare-threshold option", "os => os.map(o => o.value)")
+        for option in options:
+            page.select_option("#rare-threshold", option)
+            # a label is a node's lines together, a stage's name or an edge's count
+            boxes = page.evaluate("""() => {
+                const level = document.querySelector(".map-level:not([hidden]) svg");
+                const shown = t => getComputedStyle(t).display !== "none";
+                const box = (texts) => {
+                    const b = texts.map(t => t.getBoundingClientRect());
+                    return [Math.min(...b.map(r => r.left)), Math.min(...b.map(r => r.top)),
+                            Math.max(...b.map(r => r.right)), Math.max(...b.map(r => r.bottom)),
+                            texts.map(t => t.textContent).join(" / ")];
+                };
+                return [...level.querySelectorAll("g.node")].map(g => box([...g.querySelectorAll("text")]))
+                    .concat([...level.querySelectorAll("g.cluster > text, g.edge text")].filter(shown)
+                    .map(t => box([t])));
+            }""")
+            for first, second in itertools.combinations(boxes, 2):
+                apart = (first[2] <= second[0] + 0.5 or second[2] <= first[0] + 0.5
+                         or first[3] <= second[1] + 0.5 or second[3] <= first[1] + 0.5)
+                assert apart, (journey, option, first, second)
+        page.close()
+        with capsys.disabled():
+            print(f"\n{journey}: report.html opened in {opened:.2f} s at 1400 x 900; map {box[0]:.0f} x {box[1]:.0f}")
+
+
+def test_picking_a_variant_highlights_exactly_its_edges(purchase, mined):
+    variants = read_csv(mined / "purchase" / "variants.csv")[:report.HIGHLIGHTED_VARIANTS]
+    offered = purchase.page.eval_on_selector_all("#variant-path option", "os => os.map(o => o.value)")
+    assert offered == [""] + [str(n) for n, row in enumerate(variants) if row["path"]]
+    for value in offered[1:]:
+        purchase.page.select_option("#variant-path", value)
+        level = purchase.level()
+        steps = ["(start)", *variants[int(value)]["path"].split(" > ")]
+        drawn = {(edge["source"], edge["target"]) for edge in level["edges"]}
+        assert {(edge["source"], edge["target"]) for edge in level["edges"] if edge["on_path"]} == \
+            set(zip(steps, steps[1:])) & drawn
+    purchase.page.select_option("#variant-path", "")
+    assert not any(edge["on_path"] for edge in purchase.level()["edges"])
 
 
 def test_the_rare_edge_control_changes_the_map_and_the_coverage_it_prints(purchase, mined):
@@ -383,7 +528,7 @@ def test_a_map_of_200_touchpoints_stays_light_and_responsive(browser, tmp_path, 
         opened.page.select_option("#rare-threshold", option)
         level = opened.level()
         assert level["id"] == option
-        edges.append(sum(edge["kind"] != "other" for edge in level["edges"]))
+        edges.append(len(level["edges"]))
     switched = (time.perf_counter() - started) / len(options)
     assert opened.errors == [] and opened.requests == [path.as_uri()]
     opened.close()

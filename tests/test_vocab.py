@@ -121,7 +121,7 @@ def test_names_from_the_data_are_made_valid_and_unique():
     taken: set[str] = set()
     assert vocab._unique_name("a > b\tc", taken) == "a › b?c"
     assert vocab._unique_name("a > b\tc", taken) == "a › b?c (2)"
-    assert vocab._unique_name("other", taken) == "other touchpoint"
+    assert vocab._unique_name("(end)", taken) == "(end) touchpoint"
     assert len(vocab._unique_name("x" * 500, taken)) <= 200
 
 

@@ -19,6 +19,13 @@ EXPECTED, SKIP, BACKWARD, ENTRY = range(4)
 START = END = -1  # the touchpoint index of (start) as a source and of (end) as a target
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted. Not np.unique: numpy 2.4 hashes there, 100 times as long as a sort on ten
+    million integers (12 s against 0.1 s measured here)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
 def stage_of(definition: Definition) -> np.ndarray:
     """Per touchpoint index: the index of its stage."""
     return np.array([t.stage_index for t in definition.touchpoints], np.int32)

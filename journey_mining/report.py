@@ -289,13 +289,14 @@ def _population(definition: Definition, key: np.ndarray, touchpoint: np.ndarray,
     journey, first = np.cumsum(new) - 1, np.flatnonzero(new)
     converted = np.logical_or.reduceat(paths.goal_of(definition)[touchpoint], first)
     last = np.r_[first[1:], len(touchpoint)] - 1
-    having = np.bincount(np.unique(journey * count + touchpoint) % count, minlength=count)
+    having = np.bincount(paths.distinct(journey * count + touchpoint) % count, minlength=count)
     exits = np.bincount(touchpoint[last][~converted], minlength=count)
     moves = paths.transitions(journey, touchpoint, at, definition)
     width = count + 1  # a transition's code: (source + 1) * width + target + 1; (start) and (end) are -1
     code = (moves.source + 1) * width + moves.target + 1
     steps = np.bincount(code, minlength=width * width)
-    journeys = np.bincount(np.unique(moves.journey * width * width + code) % (width * width), minlength=width * width)
+    journeys = np.bincount(paths.distinct(moves.journey * width * width + code) % (width * width),
+                           minlength=width * width)
     kind = np.zeros(width * width, np.int64)
     kind[code] = moves.kind
     taken = sorted(np.flatnonzero(steps), key=lambda c: (-steps[c], c))
@@ -988,6 +989,7 @@ h3 { font-size: 1rem; margin: 16px 0 4px; } .sides { display: grid; grid-templat
 .map { border: 1px solid #d5dbe1; border-radius: 6px; overflow: auto; max-height: 85vh; }
 .map.fit svg { width: 100%; height: auto; max-height: 82vh; }
 .coverage { font-size: 0.85rem; color: #5b6670; margin: 2px 0 6px; }
+g.edge text { paint-order: stroke; stroke: #ffffff; stroke-width: 3px; }  /* counts stay legible over lines */
 .highlighting g.edge:not(.on-path), .highlighting g.node.touchpoint:not(.on-path) { opacity: 0.15; }
 .highlighting g.edge.on-path path { stroke: #1d2733; }
 .findings { font-size: 1.05rem; line-height: 1.5; padding-left: 20px; margin: 4px 0; }

@@ -603,7 +603,7 @@ def mine_phases(started: float, seconds: float) -> dict[str, float]:
     # (personas found first), then comparisons/ (alerts and trends)
     fitting = next(at + took for name, took, at in RUNNING_SQL if name == "funnels/funnels")
     fitted = max(at + took for name, took, at in RUNNING_SQL if name.startswith("twin/"))
-    comparing = next(at for name, _, at in RUNNING_SQL if name.startswith("comparisons/"))
+    comparing = next(at for name, _, at in RUNNING_SQL if name.startswith("comparisons/") and at >= fitted)
     compared = max(at + took for name, took, at in RUNNING_SQL if name.startswith("comparisons/"))
     return {"persons mined": summing, "over everyone": seconds - summing - (compared - fitting),
             "twin": fitted - fitting, "segments and personas": comparing - fitted, "alerts and trends": compared - comparing}

@@ -1001,13 +1001,14 @@ g.edge text { paint-order: stroke; stroke: #ffffff; stroke-width: 3px; }  /* cou
 .journey-grid ul { margin: 0; padding-left: 14px; } .journey-grid a { color: inherit; }
 .journey-grid .reach { display: block; margin-bottom: 2px; } .journey-grid .reach .bar { height: 10px; }
 .journey-grid .pain-exit, .journey-grid .pain-backward, .journey-grid .pain-skip { color: #8a1c1c; }
-.feelings-plot { position: relative; height: 90px; margin: 4px 0; }
+.feelings-plot { position: relative; height: 90px; margin: 18px 0 4px; }
 .feelings-plot svg { position: absolute; inset: 0; width: 100%; height: 100%; }
 .feelings-plot .axis { stroke: #d5dbe1; vector-effect: non-scaling-stroke; }
 .feelings-plot .curve { fill: none; stroke: #2c7fb8; stroke-width: 2; vector-effect: non-scaling-stroke; }
 .feelings-plot a { position: absolute; border-radius: 50%; transform: translate(-50%, -50%); }
 .feelings-plot .stage-dot { width: 12px; height: 12px; background: #2c7fb8; text-decoration: none; }
-.feelings-plot .stage-dot span { position: absolute; left: 16px; top: -3px; font-size: 0.75rem; color: #2c7fb8; }
+.feelings-plot .stage-dot span { position: absolute; left: 50%; bottom: 14px; transform: translateX(-50%);
+                                 white-space: nowrap; font-size: 0.75rem; color: #2c7fb8; }
 .feelings-plot .touchpoint-dot { width: 7px; height: 7px; background: #e08214; margin-left: 12px; }
 .feelings-plot .scale-top, .feelings-plot .scale-bottom { position: absolute; left: -4px; font-size: 0.7rem; color: #5b6670; }
 .feelings-plot .scale-top { top: -6px; } .feelings-plot .scale-bottom { bottom: -6px; }

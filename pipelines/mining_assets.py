@@ -97,8 +97,8 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
            kinds={"csv", "parquet"})
     def exports(config: ExportsConfig, database: JourneysDatabase, output: OutputFolder) -> MaterializeResult:
         """The definition's files for BI tools, spreadsheets and process mining tools (CSV, an Excel
-        workbook, Parquet, XES, the discovered model), summary.json and the journey map, in `<output
-        folder>/<definition name>/`, which is replaced whole."""
+        workbook, Parquet, the discovered model; XES when its config asks), summary.json and the journey
+        map, in `<output folder>/<definition name>/`, which is replaced whole."""
         with database.connection(read_only=True) as con:
             summary = run.export(con, definition, Path(output.path), workbook=config.xlsx, event_log=config.xes)
         return MaterializeResult(metadata={

@@ -143,6 +143,19 @@ def test_map_levels_draw_no_exit_and_nothing_hidden_worked_by_hand():
     assert [(e.source, e.target) for e in four.edges] == [("(start)", "A")] and four.hidden_steps == {"A": (0, 3)}
 
 
+def test_the_map_opens_at_1_percent_unless_that_draws_more_than_60_transitions():
+    # 10,000 journeys: 70 transitions taken by 150 journeys each (1.5 %), 10 by 600 (6 %)
+    def edge(n: int, journeys: int) -> dict:
+        return {"source": f"A{n}", "target": f"B{n}", "transitions": journeys, "journeys": journeys, "kind": "expected"}
+
+    wandering = [edge(n, 150) for n in range(70)] + [edge(70 + n, 600) for n in range(10)]
+    levels = report.map_levels(wandering, 10_000, [])
+    assert [(level.share, len(level.edges)) for level in levels] == [(0.0, 80), (0.02, 10)]
+    assert report._opening_level(levels).share == 0.02  # 1 % would draw 80
+    levels = report.map_levels(wandering[60:], 10_000, [])  # 10 at 1.5 % and 10 at 6 %
+    assert report._opening_level(levels).share == 0.0 and len(report._opening_level(levels).edges) == 20
+
+
 def test_the_report_loads_from_disk_with_no_request_and_no_error_and_every_section_renders(purchase, tmp_path):
     assert purchase.errors == []
     assert purchase.requests == [purchase.path.as_uri()]  # scripts, styles and map are inline

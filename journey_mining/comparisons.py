@@ -107,13 +107,11 @@ def journey_items(definition: Definition, group: np.ndarray, journey_key: np.nda
     touchpoint_names = pa.array([t.name for t in definition.touchpoints], pa.string())
     variant = pc.binary_join(pa.ListArray.from_arrays(np.r_[first, len(touchpoint)].astype(np.int32),
                                                       touchpoint_names.take(touchpoint)), PATH_JOIN).dictionary_encode()
-    names = np.array([t.name for t in definition.touchpoints] + ["(start)", "(end)"], object)
-    width = len(names)  # a transition's code: source * width + target, (start) and (end) the last two names
-    edge = (np.where(moves.source < 0, width - 2, moves.source) * width
-            + np.where(moves.target < 0, width - 1, moves.target))
+    names = [t.name for t in definition.touchpoints]
+    edge_names = np.add.outer(np.array(["(start)", *names], object) + PATH_JOIN, np.array(["(end)", *names], object))
     parts = [having("variant", np.arange(len(first)), variant.indices.to_numpy(),
                     variant.dictionary.to_numpy(zero_copy_only=False)),
-             having("transition", moves.journey, edge, np.add.outer(names + PATH_JOIN, names).ravel()),
+             having("transition", moves.journey, paths.edge_codes(moves, len(names)), edge_names.ravel()),
              _stages(definition, journey, touchpoint, first, converted, groups, member)]
     parts += [pd.DataFrame({"group": groups, "item_kind": kind, "item": "",
                             "x": np.bincount(group_of[flag], minlength=len(groups)), "n": journeys})

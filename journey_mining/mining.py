@@ -331,8 +331,7 @@ def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition)
     touchpoint, at = steps.column("touchpoint_index").to_numpy(), steps.column("t").to_numpy()
     first = np.flatnonzero(new_journey)
     moves = paths.transitions(journey, touchpoint, at, definition)
-    names = pa.array([t.name for t in definition.touchpoints] + ["(start)", "(end)"])
-    count = len(definition.touchpoints)
+    names = [t.name for t in definition.touchpoints]
     con.register("mined_steps", pa.table({
         "journey": journey, "step": np.arange(len(journey)) - first[journey] + 1, "touchpoint_index": touchpoint,
         "stage_index": paths.stage_of(definition)[touchpoint], "goal": paths.goal_of(definition)[touchpoint],
@@ -340,12 +339,11 @@ def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition)
     # names as dictionaries (DuckDB reads them as text): an index per transition, not a string
     con.register("mined_transitions", pa.table({
         "journey": moves.journey,
-        "source": pa.DictionaryArray.from_arrays(
-            np.where(moves.source == paths.START, count, moves.source).astype(np.int32), names),
-        "target": pa.DictionaryArray.from_arrays(
-            np.where(moves.target == paths.END, count + 1, moves.target).astype(np.int32), names),
+        "source": pa.DictionaryArray.from_arrays(moves.source + 1, pa.array(["(start)", *names])),
+        "target": pa.DictionaryArray.from_arrays(moves.target + 1, pa.array(["(end)", *names])),
         "seconds": pa.array(moves.seconds, from_pandas=True),
-        "kind": pa.DictionaryArray.from_arrays(moves.kind.astype(np.int32), pa.array(paths.KINDS))}))
+        "kind": pa.DictionaryArray.from_arrays(moves.kind, pa.array(paths.KINDS)),
+        "edge_journeys": paths.edge_journeys(moves, len(names))[paths.edge_codes(moves, len(names))]}))
     return journey, touchpoint
 
 

@@ -112,20 +112,42 @@ class Transitions:
 
 def transitions(journey: np.ndarray, touchpoint: np.ndarray, at: np.ndarray, definition: Definition) -> Transitions:
     """The transitions of paths given as steps in journey and step order (a journey's steps together)."""
-    count = len(journey)
-    first = np.r_[True, journey[1:] != journey[:-1]] if count else np.zeros(0, bool)
-    last = np.r_[first[1:], True] if count else first
+    count, touchpoints = len(journey), len(definition.touchpoints)
+    first = np.ones(count, bool)
+    np.not_equal(journey[1:], journey[:-1], out=first[1:])
+    ends = np.r_[np.flatnonzero(first[1:]), count - 1] if count else np.zeros(0, np.int64)
     # each step is the target of one pair (from the step before, or from (start)), and each last step
     # is also the source of a pair into (end)
-    source = np.where(first, START, np.r_[START, touchpoint[:-1]] if count else touchpoint)
-    seconds = np.where(first, np.nan, np.r_[0, at[1:] - at[:-1]] / 1e6 if count else np.zeros(0))
-    kinds, entries = edge_kinds(definition), entry_kinds(definition)
-    kind = np.where(first, entries[touchpoint], kinds[np.maximum(source, 0), touchpoint])
-    ends = np.flatnonzero(last)
-    return Transitions(
-        journey=np.r_[journey, journey[ends]], source=np.r_[source, touchpoint[ends]],
-        target=np.r_[touchpoint, np.full(len(ends), END)], seconds=np.r_[seconds, np.full(len(ends), np.nan)],
-        kind=np.r_[kind, np.full(len(ends), EXPECTED)])
+    source = np.empty(count + len(ends), np.int32)
+    source[1:count] = touchpoint[:-1]
+    source[:count][first] = START
+    source[count:] = touchpoint[ends]
+    target = np.empty_like(source)
+    target[:count] = touchpoint
+    target[count:] = END
+    seconds = np.full(len(source), np.nan)
+    np.divide(np.subtract(at[1:], at[:-1]), 1e6, out=seconds[1:count])
+    seconds[:count][first] = np.nan
+    # the kind of (start) -> touchpoint in a last row of the kinds of touchpoint -> touchpoint
+    kinds = np.vstack([edge_kinds(definition), entry_kinds(definition)]).ravel().astype(np.int8)
+    kind = np.full(len(source), EXPECTED, np.int8)
+    kind[:count] = kinds[np.where(first, touchpoints, source[:count]) * touchpoints + touchpoint]
+    return Transitions(journey=np.r_[journey, journey[ends]], source=source, target=target, seconds=seconds,
+                       kind=kind)
+
+
+def edge_codes(moves: Transitions, touchpoints: int) -> np.ndarray:
+    """Per transition, its edge as one integer: (source + 1) * (touchpoints + 1) + target + 1, so (start) is
+    source 0 and (end) target 0."""
+    return (moves.source + 1) * (touchpoints + 1) + moves.target + 1
+
+
+def edge_journeys(moves: Transitions, touchpoints: int) -> np.ndarray:
+    """Per edge code, the number of distinct journeys that take it at least once."""
+    edges = (touchpoints + 1) ** 2
+    narrow = len(moves.journey) == 0 or (int(moves.journey.max()) + 1) * edges < 2 ** 31
+    key = moves.journey.astype(np.int32 if narrow else np.int64) * edges + edge_codes(moves, touchpoints)
+    return np.bincount(distinct(key) % edges, minlength=edges)
 
 
 def conforming(journeys: int, moves: Transitions) -> np.ndarray:

@@ -292,11 +292,9 @@ def _population(definition: Definition, key: np.ndarray, touchpoint: np.ndarray,
     having = np.bincount(paths.distinct(journey * count + touchpoint) % count, minlength=count)
     exits = np.bincount(touchpoint[last][~converted], minlength=count)
     moves = paths.transitions(journey, touchpoint, at, definition)
-    width = count + 1  # a transition's code: (source + 1) * width + target + 1; (start) and (end) are -1
-    code = (moves.source + 1) * width + moves.target + 1
-    steps = np.bincount(code, minlength=width * width)
-    journeys = np.bincount(paths.distinct(moves.journey * width * width + code) % (width * width),
-                           minlength=width * width)
+    width = count + 1  # edge codes: source (start) is 0, target (end) is 0
+    code = paths.edge_codes(moves, count)
+    steps, journeys = np.bincount(code, minlength=width * width), paths.edge_journeys(moves, count)
     kind = np.zeros(width * width, np.int64)
     kind[code] = moves.kind
     taken = sorted(np.flatnonzero(steps), key=lambda c: (-steps[c], c))

@@ -4,7 +4,7 @@
 import json
 import random
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
@@ -170,19 +170,24 @@ def test_kpis_equal_a_brute_force_reference(tmp_path, monkeypatch, seed, inactiv
     actual_touchpoints = con.execute("select touchpoint, events, journeys, exits, exit_rate from touchpoint_kpis").fetchall()
     assert rounded(actual_touchpoints) == rounded(expected_touchpoints)
 
-    expected_edges = defaultdict(list)
-    for j in journeys:
+    expected_edges, edge_journeys, edges_of = defaultdict(list), defaultdict(set), []
+    for number, j in enumerate(journeys):
         steps = j["steps"]
-        expected_edges[("(start)", steps[0][1])].append(None)
-        for (a_at, a), (b_at, b) in zip(steps, steps[1:]):
-            expected_edges[(a, b)].append((b_at - a_at).total_seconds())
-        expected_edges[(steps[-1][1], "(end)")].append(None)
-    actual = {(s, t): (n, median_s, p90_s, k) for s, t, n, median_s, p90_s, k in con.execute(
-        "select source, target, transitions, median_s, p90_s, kind from transitions").fetchall()}
+        edges = [("(start)", steps[0][1]), *((a, b) for (_, a), (_, b) in zip(steps, steps[1:])), (steps[-1][1], "(end)")]
+        seconds = [None, *((b_at - a_at).total_seconds() for (a_at, _), (b_at, _) in zip(steps, steps[1:])), None]
+        for edge, took in zip(edges, seconds):
+            expected_edges[edge].append(took)
+            edge_journeys[edge].add(number)
+        edges_of.append(edges)
+    rarest = [min(len(edge_journeys[edge]) for edge in edges) for edges in edges_of]  # per journey
+    actual = {(s, t): (n, journeys_with, median_s, p90_s, k) for s, t, n, journeys_with, median_s, p90_s, k in con.execute(
+        "select source, target, transitions, journeys, median_s, p90_s, kind from transitions").fetchall()}
     assert set(actual) == set(expected_edges)
+    assert con.execute("select rarest_edge_journeys, journeys from rarest_edges order by 1").fetchall() == sorted(
+        Counter(rarest).items())
     for (source, target), seconds in expected_edges.items():
-        n, median_s, p90_s, edge_kind = actual[(source, target)]
-        assert n == len(seconds)
+        n, journeys_with, median_s, p90_s, edge_kind = actual[(source, target)]
+        assert n == len(seconds) and journeys_with == len(edge_journeys[(source, target)])
         if source == "(start)":
             assert edge_kind == ("expected" if STAGE_OF[target] == 0 else "entry")
             assert median_s is None and p90_s is None

@@ -8,7 +8,7 @@ with all_journeys as (
 ),
 
 taken as (
-    select source, target, kind, count(distinct journey) as journeys
+    select source, target, kind, any_value(edge_journeys) as journeys
     from mined_transitions
     where kind in ('skip', 'backward', 'entry')
     group by source, target, kind

@@ -1,4 +1,5 @@
--- Replaces the definition's rows of transitions: one row per edge of the directly-follows graph.
+-- Replaces the definition's rows of transitions: one row per edge of the directly-follows graph. An
+-- edge's distinct journeys are counted once per edge in journey_mining/paths.py (edge_journeys).
 -- parameters: definition
 insert into transitions
 with edges as (
@@ -6,7 +7,7 @@ with edges as (
         source,
         target,
         count(*) as transitions,
-        count(distinct journey) as journeys,
+        any_value(edge_journeys) as journeys,
         median(seconds) as median_s,
         quantile_cont(seconds, 0.9) as p90_s,
         any_value(kind) as kind

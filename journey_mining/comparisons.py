@@ -85,8 +85,9 @@ def journey_items(definition: Definition, group: np.ndarray, journey_key: np.nda
     """The items over journeys (all but funnel steps) per group, from path steps in group, journey and step
     order: each step's group, journey key, touchpoint index, time and its journey's start (microseconds).
     Each item is an integer code, and a group's journeys having it one sparse product, never a group-by on text."""
-    kept = at <= start + horizon_days * DAY_US if horizon_days is not None else np.ones(len(at), bool)
-    keys, at, group, touchpoint = journey_key[kept], at[kept], group[kept], touchpoint[kept].astype(np.int64)
+    keys, touchpoint = journey_key, touchpoint.astype(np.int64)
+    if horizon_days is not None and not (kept := at <= start + horizon_days * DAY_US).all():
+        keys, at, group, touchpoint = keys[kept], at[kept], group[kept], touchpoint[kept]
     new_journey = np.r_[True, (keys[1:] != keys[:-1]) | (group[1:] != group[:-1])] if len(keys) else np.zeros(0, bool)
     journey, first = np.cumsum(new_journey) - 1, np.flatnonzero(new_journey)
     groups, group_of = np.unique(group[first], return_inverse=True)  # group_of: per journey, an index into groups
@@ -104,10 +105,8 @@ def journey_items(definition: Definition, group: np.ndarray, journey_key: np.nda
         return pd.DataFrame({"group": groups[x.row], "item_kind": kind, "item": names[x.col],
                              "x": x.data.astype(np.int64), "n": journeys[x.row]})
 
-    touchpoint_names = pa.array([t.name for t in definition.touchpoints], pa.string())
-    variant = pc.binary_join(pa.ListArray.from_arrays(np.r_[first, len(touchpoint)].astype(np.int32),
-                                                      touchpoint_names.take(touchpoint)), PATH_JOIN).dictionary_encode()
     names = [t.name for t in definition.touchpoints]
+    variant = paths.coded_texts(np.r_[first, len(touchpoint)], touchpoint, names)
     edge_names = np.add.outer(np.array(["(start)", *names], object) + PATH_JOIN, np.array(["(end)", *names], object))
     parts = [having("variant", np.arange(len(first)), variant.indices.to_numpy(),
                     variant.dictionary.to_numpy(zero_copy_only=False)),

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from journey_mining import comparisons, db, funnels, identity, paths, personas, sql, touchpoints, twin
-from journey_mining.definition import PATH_JOIN, PERSONA, Definition
+from journey_mining.definition import PERSONA, Definition
 from journey_mining.errors import JourneyError
 
 # The folders of sql/ whose tables mining writes (sql/journeys/order.txt says when each phase runs).
@@ -236,7 +236,6 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
     step_touchpoint, step_at = touchpoint[journeys.starts_step], at[journeys.starts_step]
     moves = paths.transitions(step_journey, step_touchpoint, step_at, definition)
     stage_of, goal_of = paths.stage_of(definition), paths.goal_of(definition)
-    touchpoint_names = pa.array([t.name for t in definition.touchpoints], pa.string())
     starts = journeys.first_step
     work = {
         "pass_journeys": pa.table({
@@ -245,9 +244,8 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
             "furthest_stage_index": _per_journey(np.maximum, stage_of[step_touchpoint], starts),
             "converted": _per_journey(np.logical_or, goal_of[step_touchpoint], starts),
             "conforms": paths.conforming(len(journeys.person), moves),
-            "path": pc.binary_join(pa.ListArray.from_arrays(
-                np.r_[starts, len(step_touchpoint)].astype(np.int32), touchpoint_names.take(step_touchpoint)),
-                PATH_JOIN)}),
+            "path": paths.texts(np.r_[starts, len(step_touchpoint)], step_touchpoint,
+                                [t.name for t in definition.touchpoints])}),
         "pass_steps": pa.table({
             "journey": step_journey, "step": np.arange(len(step_journey)) - starts[step_journey] + 1,
             "touchpoint_index": step_touchpoint, "step_at": _times(step_at)}),

@@ -28,7 +28,7 @@ from journey_mining import sql
 from journey_mining.definition import PATH_JOIN, Definition
 from journey_mining.errors import UsageError
 from journey_mining.exports import spreadsheet_safe
-from journey_mining.paths import goal_of
+from journey_mining.paths import as_bytes, goal_of, texts as path_texts
 
 START_STATE, CONVERSION_STATE, NULL_STATE = "(start)", "(conversion)", "(null)"
 RESAMPLES = 200  # bootstrap resamples over journeys (SPEC: B = 200)
@@ -52,9 +52,7 @@ class ChainPaths:
 
     def texts(self, definition: Definition) -> pa.Array:
         """Each path as its touchpoint names joined as in every export ('' for no step)."""
-        names = pa.array([t.name for t in definition.touchpoints], pa.string())
-        return pc.binary_join(pa.ListArray.from_arrays(self.offsets.astype(np.int32), names.take(self.touchpoints)),
-                              PATH_JOIN)
+        return path_texts(self.offsets, self.touchpoints, [t.name for t in definition.touchpoints])
 
     @classmethod
     def from_texts(cls, definition: Definition, paths: Sequence[str], converted: Sequence[bool],
@@ -89,7 +87,7 @@ def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definit
     steps = np.bincount(journey[kept], minlength=journeys)
     kept_touchpoints = touchpoint[kept].astype(np.int64)
     offsets = np.r_[0, np.cumsum(steps)]
-    grouped = pa.table({"path": _path_bytes(offsets, kept_touchpoints), "converted": converted,
+    grouped = pa.table({"path": as_bytes(offsets, kept_touchpoints), "converted": converted,
                         "journey": np.arange(journeys)}).group_by(["path", "converted"]).aggregate(
         [("journey", "min"), ("journey", "count")])  # equal (path, outcome) pairs grouped by Arrow
     first_journey = grouped.column("journey_min").to_numpy()
@@ -100,17 +98,11 @@ def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definit
                            grouped.column("journey_count").to_numpy().astype(np.int64))
 
 
-def _path_bytes(offsets: np.ndarray, touchpoints: np.ndarray) -> pa.Array:
-    """Each path (touchpoints[offsets[p]:offsets[p + 1]]) as bytes, two a step: byte order is step order."""
-    return pa.Array.from_buffers(pa.large_binary(), len(offsets) - 1, [
-        None, pa.py_buffer((2 * offsets).astype(np.int64)), pa.py_buffer(touchpoints.astype(">u2").tobytes())])
-
-
 def _in_chain_order(offsets: np.ndarray, touchpoints: np.ndarray, converted: np.ndarray,
                     journeys: np.ndarray) -> ChainPaths:
     """Distinct chain paths in the one order the bootstrap draws them in: by path (touchpoint indices, a prefix
     first), then outcome; so a mining run and a later what-if on the stored paths draw the same resamples."""
-    order = pc.sort_indices(pa.table({"path": _path_bytes(offsets, touchpoints), "converted": converted}),
+    order = pc.sort_indices(pa.table({"path": as_bytes(offsets, touchpoints), "converted": converted}),
                             [("path", "ascending"), ("converted", "ascending")]).to_numpy()
     lengths = np.diff(offsets)[order]
     step_of = np.repeat(offsets[:-1][order] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)

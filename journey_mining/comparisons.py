@@ -74,10 +74,11 @@ def counts(con: duckdb.DuckDBPyConnection, definition: Definition, grouping: str
     """Per group of the table `grouping` and item: `x` and `n` (columns group, item_kind, item, x, n). With
     `horizon_days`, each journey as it stood that many days after its start."""
     fragments = groups_fragment(grouping)
-    steps = sql.arrow(con, "comparisons/compared_steps", {"definition": definition.name}, fragments=fragments)
-    journeys = journey_items(definition, *(steps.column(c).to_numpy() for c in (
-        "grp", "journey_key", "touchpoint_index", "t", "start_t")), horizon_days=horizon_days)
-    return pd.concat([journeys, _funnel_steps(con, definition, fragments, horizon_days)], ignore_index=True)
+    journeys = [journey_items(definition, *(steps.column(c).to_numpy() for c in (
+                    "grp", "journey_key", "touchpoint_index", "t", "start_t")), horizon_days=horizon_days)
+                for _, steps in sql.groups(con, "comparisons/compared_steps", {"definition": definition.name},
+                                           fragments=fragments)]  # a group's steps in memory at a time
+    return pd.concat([*journeys, _funnel_steps(con, definition, fragments, horizon_days)], ignore_index=True)
 
 
 def journey_items(definition: Definition, group: np.ndarray, journey_key: np.ndarray, touchpoint: np.ndarray,

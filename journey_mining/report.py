@@ -271,14 +271,11 @@ def _with_data(svg: str, key: str, definition: Definition, level: MapLevel, touc
 def drawn_populations(con: duckdb.DuckDBPyConnection, definition: Definition, grouping: str) -> dict[object, dict]:
     """Per group of the comparison grouping `grouping` (comparisons.GROUPINGS, made before): its journeys,
     touchpoints (journeys, exits, exit rate) and transitions (steps, journeys, kind) as the map draws them, and
-    the removal effects of the twin fitted on its journeys alone; all from one read of its path steps."""
-    steps = sql.arrow(con, "comparisons/compared_steps", {"definition": definition.name},
-                      fragments=comparisons.groups_fragment(grouping))
-    group, key = steps.column("grp").to_numpy(zero_copy_only=False), steps.column("journey_key").to_numpy()
-    touchpoint, at = steps.column("touchpoint_index").to_numpy().astype(np.int64), steps.column("t").to_numpy()
-    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(key) else np.zeros(0, np.int64)
-    return {group[first]: _population(definition, key[first:last], touchpoint[first:last], at[first:last])
-            for first, last in zip(bounds, np.r_[bounds[1:], len(key)])}  # a group's steps together, in journey order
+    the removal effects of the twin fitted on its journeys alone; a group's path steps read at a time."""
+    return {group: _population(definition, steps.column("journey_key").to_numpy(),
+                               steps.column("touchpoint_index").to_numpy().astype(np.int64), steps.column("t").to_numpy())
+            for group, steps in sql.groups(con, "comparisons/compared_steps", {"definition": definition.name},
+                                           fragments=comparisons.groups_fragment(grouping))}
 
 
 def _population(definition: Definition, key: np.ndarray, touchpoint: np.ndarray, at: np.ndarray) -> dict:

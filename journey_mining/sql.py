@@ -31,6 +31,7 @@ over everyone, an incremental branch …), and a folder with no headings is one 
 
     run(con, name, params)                    execute; its rows
     arrow / relation / batches(con, name, …)  a query's rows as Arrow, a lazy relation, a batch stream
+    groups(con, name, …)                      a query's rows ordered by its column grp, a group at a time
     run_template(con, name, fragments, …)     with {{markers}} replaced (structure only, never values)
     steps(folder, phase)                      the statement names of a phase, in order
     tables(folder, phase)                     what they fill: the last part of each name
@@ -43,11 +44,15 @@ Python keeps the control flow only: which phase runs, how often, in which transa
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _PACKAGED = Path(__file__).resolve().parent / "sql"  # inside an installed wheel
 _REPOSITORY = Path(__file__).resolve().parent.parent / "sql"  # in a checkout / editable install
@@ -128,6 +133,24 @@ def batches(con: duckdb.DuckDBPyConnection, name: str, params: dict, rows: int):
     """The rows of `sql/<name>.sql` as a stream of Arrow record batches of up to `rows` rows: for results
     larger than memory."""
     return relation(con, name, params).to_arrow_reader(rows)
+
+
+def groups(con: duckdb.DuckDBPyConnection, name: str, params: dict, *, fragments: dict[str, str] | None = None,
+           rows: int = 1_000_000) -> Iterator[tuple[object, pa.Table]]:
+    """The rows of `sql/<name>.sql`, a query ordered by its column `grp`, one group at a time: (its grp, its
+    rows). Only one group is in memory, however many rows the query has."""
+    group, parts = None, []
+    for batch in relation(con, name, params, fragments=fragments).to_arrow_reader(rows):
+        grp = batch.column("grp")
+        starts = np.r_[0, np.flatnonzero(pc.not_equal(grp[1:], grp[:-1]).to_numpy(zero_copy_only=False)) + 1]
+        for first, last in zip(starts, np.r_[starts[1:], len(batch)]):
+            if parts and grp[first].as_py() != group:
+                yield group, pa.Table.from_batches(parts)
+                parts = []
+            group = grp[first].as_py()
+            parts.append(batch.slice(first, last - first))
+    if parts:
+        yield group, pa.Table.from_batches(parts)
 
 
 def run_template(con: duckdb.DuckDBPyConnection, name: str, fragments: dict[str, str],

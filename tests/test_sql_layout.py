@@ -148,6 +148,17 @@ def test_run_steps_gives_each_step_exactly_its_values_and_refuses_missing_or_unu
     assert con.execute("select value from kept order by value").fetchall() == [("1",), ("124",)]
 
 
+def test_groups_gives_each_group_whole_however_the_batches_cut_it(sql_dir):
+    write(sql_dir, "f/grouped", "-- parameters: n\nselect grp, v from (select range // 3 as grp, range as v "
+                                "from range($n) union all select 7, 100) order by grp, v")
+    con = duckdb.connect()
+    for rows in (1, 2, 4, 1000):  # batches cutting a group, ending on one, or holding them all
+        found = [(group, table.column("v").to_pylist()) for group, table in sql.groups(con, "f/grouped", {"n": 8},
+                                                                                        rows=rows)]
+        assert found == [(0, [0, 1, 2]), (1, [3, 4, 5]), (2, [6, 7]), (7, [100])], rows
+    assert [group for group, _ in sql.groups(con, "f/grouped", {"n": 0})] == [7]
+
+
 def test_an_order_txt_naming_no_file_or_no_such_phase_is_refused(sql_dir):
     write(sql_dir, "f/first", "select 1")
     (sql_dir / "f" / "order.txt").write_text("[fill]\nfirst\nsecnd\n")

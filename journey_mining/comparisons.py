@@ -30,7 +30,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import scipy.sparse as sparse
 from scipy import stats

@@ -39,9 +39,9 @@ def coded_texts(offsets: np.ndarray, touchpoints: np.ndarray, names: list[str]) 
     """The paths' texts as a dictionary array: the text of each distinct path is built once."""
     coded = as_bytes(offsets, touchpoints).dictionary_encode()
     found = coded.dictionary
-    _, offsets, data = found.buffers()  # a fresh dictionary: no offset into its buffers
+    _, bounds, data = found.buffers()  # a fresh dictionary: no offset into its buffers
     return pa.DictionaryArray.from_arrays(coded.indices, texts(
-        np.frombuffer(offsets, np.int64)[:len(found) + 1] // 2, np.frombuffer(data, ">u2").astype(np.int64), names))
+        np.frombuffer(bounds, np.int64)[:len(found) + 1] // 2, np.frombuffer(data, ">u2").astype(np.int64), names))
 
 
 def as_bytes(offsets: np.ndarray, touchpoints: np.ndarray) -> pa.Array:

@@ -141,6 +141,8 @@ def groups(con: duckdb.DuckDBPyConnection, name: str, params: dict, *, fragments
     rows). Only one group is in memory, however many rows the query has."""
     group, parts = None, []
     for batch in relation(con, name, params, fragments=fragments).to_arrow_reader(rows):
+        if not len(batch):
+            continue
         grp = batch.column("grp")
         starts = np.r_[0, np.flatnonzero(pc.not_equal(grp[1:], grp[:-1]).to_numpy(zero_copy_only=False)) + 1]
         for first, last in zip(starts, np.r_[starts[1:], len(batch)]):

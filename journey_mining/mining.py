@@ -325,13 +325,15 @@ def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition)
     steps = sql.arrow(con, "journeys/mined_steps", {"definition": definition.name})
     keys = steps.column("journey_key").to_numpy()
     new_journey = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
-    journey = np.cumsum(new_journey) - 1
+    number = np.int32 if len(keys) < 2 ** 31 else np.int64  # journeys and steps: at 100M events, 40M of each
+    journey = np.cumsum(new_journey, dtype=number) - 1
     touchpoint, at = steps.column("touchpoint_index").to_numpy(), steps.column("t").to_numpy()
-    first = np.flatnonzero(new_journey)
+    first = np.flatnonzero(new_journey).astype(number)
     moves = paths.transitions(journey, touchpoint, at, definition)
     names = [t.name for t in definition.touchpoints]
     con.register("mined_steps", pa.table({
-        "journey": journey, "step": np.arange(len(journey)) - first[journey] + 1, "touchpoint_index": touchpoint,
+        "journey": journey, "step": np.arange(len(journey), dtype=number) - first[journey] + 1,
+        "touchpoint_index": touchpoint,
         "stage_index": paths.stage_of(definition)[touchpoint], "goal": paths.goal_of(definition)[touchpoint],
         "step_at": _times(at)}))
     # names as dictionaries (DuckDB reads them as text): an index per transition, not a string
@@ -341,7 +343,7 @@ def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition)
         "target": pa.DictionaryArray.from_arrays(moves.target + 1, pa.array(["(end)", *names])),
         "seconds": pa.array(moves.seconds, from_pandas=True),
         "kind": pa.DictionaryArray.from_arrays(moves.kind, pa.array(paths.KINDS)),
-        "edge_journeys": paths.edge_journeys(moves, len(names))[paths.edge_codes(moves, len(names))]}))
+        "edge_journeys": paths.edge_journeys(moves, len(names)).astype(number)[paths.edge_codes(moves, len(names))]}))
     return journey, touchpoint
 
 

@@ -75,13 +75,13 @@ def token_counts(person: np.ndarray, journey: np.ndarray, touchpoint: np.ndarray
     """Person × token counts from path steps (in journey and step order). Token t < `touchpoints` is the
     touchpoint t; token `touchpoints + a * touchpoints + b` is the pair "a > b" of consecutive steps of one
     journey."""
-    person, touchpoint = np.asarray(person, np.int64), np.asarray(touchpoint, np.int64)
+    person, touchpoint = np.asarray(person, np.int32), np.asarray(touchpoint, np.int32)  # whole counts: 32 bits
     same_journey = np.asarray(journey)[1:] == np.asarray(journey)[:-1]
     pair = touchpoints + touchpoint[:-1][same_journey] * touchpoints + touchpoint[1:][same_journey]
     rows = np.concatenate([person, person[:-1][same_journey]])
     tokens = np.concatenate([touchpoint, pair])
     persons = int(person.max()) + 1 if len(person) else 0
-    return sparse.csr_matrix((np.ones(len(rows)), (rows, tokens)),  # repeated (person, token) entries add up
+    return sparse.csr_matrix((np.ones(len(rows), np.int32), (rows, tokens)),  # repeated (person, token) entries add up
                              shape=(persons, touchpoints + touchpoints * touchpoints))
 
 

@@ -594,11 +594,11 @@ def stage_mine(spec: dict) -> tuple[float, dict]:
 def mine_phases(started: float, seconds: float) -> dict[str, float]:
     """Where mine, started at `started` (perf_counter) and taking `seconds`, spent them: on the persons it mines
     (all, or the touched ones of an incremental run), from forgetting their rows to the person tables,
-    statements and the journey cut and funnels in numpy alike; over everyone, from reading every path
-    step (`journeys/mined_steps`) on (the KPI tables summed from every person's path steps, and
+    statements and the journey cut and funnels in numpy alike; over everyone, from the first of the sums
+    (`journeys/mined_touchpoints`) on (the KPI tables summed from the person tables of everyone, and
     the run's state), but for the twin (its chain fitted with the bootstrap, and its tables), the segments
     with the personas found, and the alerts and trends."""
-    summing = next(at for name, _, at in RUNNING_SQL if name == "journeys/mined_steps") - started
+    summing = next(at for name, _, at in RUNNING_SQL if name == "journeys/mined_touchpoints") - started
     # the twin: from the end of the funnels' sums (its fit) to the end of its own statements; then segments/
     # (personas found first), then comparisons/ (alerts and trends)
     fitting = next(at + took for name, took, at in RUNNING_SQL if name == "funnels/funnels")
@@ -673,11 +673,15 @@ def stage_floor(spec: dict) -> tuple[float, dict]:
 
 
 def stage_dfg_sql(spec: dict) -> tuple[float, dict]:
-    """The mining's own route to the directly-follows graph and the variants, from what `mine` stored, as the
-    mining sums them: mining.register_mined_steps (journeys/mined_steps read, paired by
-    journey_mining/paths.py), journeys/transitions (the graph from the pairs) and journeys/variants (the
-    journeys grouped by path). The definition's tables are made first (not timed); all is rolled back."""
-    from journey_mining import db, definition, mining, sql
+    """The mining's own route to the directly-follows graph and the variants from the path steps: each journey's
+    steps paired as a mining pass pairs them (journey_mining/paths.py: transitions, first_on_edge) and written
+    as its rows of journey_transitions (journeys/journey_transitions), then summed as every run sums them:
+    journeys/transitions (the graph) and journeys/variants (the journeys grouped by path). The path steps are
+    read in journey order first and the definition's tables made (not timed, as pm4py's load is not); all is
+    rolled back."""
+    import numpy as np
+
+    from journey_mining import db, definition, mining, paths, sql
     from journey_mining.definition import PATH_JOIN
 
     journey = definition.load(spec["definition"])
@@ -687,11 +691,18 @@ def stage_dfg_sql(spec: dict) -> tuple[float, dict]:
     mining.load_definition(con, journey)
     con.execute("insert into journeys select * replace (? as definition) from journeys where definition = ?",
                 [bench, journey.name])  # the journeys the variants are grouped from, under the benchmark's name
+    steps = con.sql("select journey_key, touchpoint_index, epoch_us(step_at) as t from journey_steps "
+                    "where definition = ? order by journey_key, step", params=[journey.name]).to_arrow_table()
+    con.execute("create temp table pass_journey_ids as select 0::bigint as journey_key").fetchall()  # keys: journeys
     parts = {}
     started = time.perf_counter()
-    mining.register_mined_steps(con, journey)
-    parts["mined steps and transitions"] = time.perf_counter() - started
-    for name in ("journeys/transitions", "journeys/variants"):
+    key = steps.column("journey_key").to_numpy()
+    step_journey = np.cumsum(np.r_[True, key[1:] != key[:-1]]) - 1 if len(key) else key
+    moves = paths.transitions(step_journey, steps.column("touchpoint_index").to_numpy(), steps.column("t").to_numpy(),
+                              journey)
+    con.register("pass_transitions", mining.transition_rows(moves, len(journey.touchpoints)))
+    parts["steps paired"] = time.perf_counter() - started
+    for name in ("journeys/journey_transitions", "journeys/transitions", "journeys/variants"):
         started = time.perf_counter()
         sql.run(con, name, {"definition": bench})
         parts[name] = time.perf_counter() - started
@@ -992,11 +1003,13 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
         f"- **DFG + variants** is timed on one log, the definition's mined **{DFG_LOG}** (one row per path",
         "  step: journey, touchpoint, time; the rows the XES export and pm4py get), not the raw events:",
         "  that is the log whose directly-follows graph and variants the mining computes. Our side runs the",
-        "  mining's own route on it, as the mining sums its tables: `mining.register_mined_steps` (the",
-        "  path steps read by `journeys/mined_steps` in journey order and paired into transitions with their",
-        "  seconds, conformance kind and their edge's distinct journeys in numpy, `journey_mining/paths.py`),",
-        "  `journeys/transitions` (counts, median and p90 seconds per edge) and `journeys/variants` (the kept journeys",
-        "  grouped by path, with conversion and conformance), statement files in `sql/`.",
+        "  mining's own route on it: each journey's steps paired into transitions with their seconds and",
+        "  whether each is its journey's first on its edge, in numpy as a mining pass pairs them",
+        "  (`journey_mining/paths.py`; the steps read in journey order beforehand, not timed), written as",
+        "  rows of `journey_transitions` (`journeys/journey_transitions`), then summed as every run sums",
+        "  them: `journeys/transitions` (counts, journeys, median and p90 seconds per edge) and",
+        "  `journeys/variants` (the kept journeys grouped by path, with conversion and conformance),",
+        "  statement files in `sql/`.",
         "  pm4py's side is `pm4py.discover_dfg` + `pm4py.get_variants` on a pandas DataFrame with explicit",
         "  case, activity and timestamp keys. Loading that DataFrame from DuckDB is reported beside it but",
         "  not included in the ratio (a pm4py user pays a load too, from whatever file they have; ours",

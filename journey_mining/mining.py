@@ -30,7 +30,7 @@ FOLDERS = ("journeys", "funnels", "conformance", "twin", "segments", "comparison
 # Rows per person, kept between runs (the [persons] phases): a run replaces the rows of the persons it mines again.
 PERSON_TABLES = sql.tables("journeys", "persons") + sql.tables("funnels", "persons")
 # Of those, the tables whose rows are found by journey_key (their journeys' persons): emptied before the journeys.
-JOURNEY_TABLES = ("journey_steps", "journey_touchpoints", "journey_segments")
+JOURNEY_TABLES = ("journey_steps", "journey_transitions", "journey_touchpoints", "journey_segments")
 # Summed from the person tables over everyone, every run (the [sums] phases, in this order).
 SUMMED_TABLES = (sql.tables("journeys", "sums") + sql.tables("conformance", "sums") + sql.tables("funnels", "sums")
                  + sql.tables("twin", "sums") + sql.tables("segments", "personas") + sql.tables("segments", "sums")
@@ -95,17 +95,12 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         _classify(con, definition, since, until, everyone=remined is None, passes=passes)
         for mining_pass in range(passes):
             _mine_pass(con, definition, mining_pass)
-        journey, touchpoint = register_mined_steps(con, definition)
-        try:
-            _delete_definition_rows(con, name, SUMMED_TABLES)
-            sql.run_steps(con, "journeys", {"definition": name, "since": since, "until": until}, phase="sums")
-            sql.run_steps(con, "conformance", {"definition": name}, phase="sums")
-            sql.run_steps(con, "funnels", {"definition": name}, phase="sums")
-        finally:  # let go of their Arrow memory
-            for table in ("mined_steps", "mined_transitions"):
-                con.unregister(table)
-        _fit_twin(con, definition, journey, touchpoint)
-        _sum_segments(con, definition, journey, touchpoint)
+        _delete_definition_rows(con, name, SUMMED_TABLES)
+        sql.run_steps(con, "journeys", {"definition": name, "since": since, "until": until}, phase="sums")
+        sql.run_steps(con, "conformance", {"definition": name}, phase="sums")
+        sql.run_steps(con, "funnels", {"definition": name}, phase="sums")
+        _fit_twin(con, definition)
+        _sum_segments(con, definition)
         _sum_alerts(con, definition)
         _delete_definition_rows(con, name, sql.tables("journeys", "state"))
         sql.run_steps(con, "journeys", {"definition": name, "definition_sha256": fingerprint, "since": since,
@@ -185,6 +180,7 @@ def load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> N
             "stage_index": pa.array([t.stage_index for t in definition.touchpoints], pa.int32()),
             "goal": [t.goal for t in definition.touchpoints],
         }),
+        "definition_edges": _edges(definition),
         "definition_expected": pa.table({
             "source": pa.array([names[a] for a, _ in expected], pa.string()),
             "target": pa.array([names[b] for _, b in expected], pa.string()),
@@ -208,6 +204,18 @@ def load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> N
             sql.run_template(con, "journeys/scratch/definition_part", {"table": name})
         finally:
             con.unregister("definition_part")
+
+
+def _edges(definition: Definition) -> pa.Table:
+    """Every edge of the definition's directly-follows graph that can occur, by touchpoint index (-1: (start)
+    as a source, (end) as a target), with its names and conformance kind."""
+    touchpoints = len(definition.touchpoints)
+    source, target = np.divmod(np.arange((touchpoints + 1) ** 2), touchpoints + 1)  # by edge code (paths.edge_codes_of)
+    return pa.table({
+        "source_index": pa.array(source - 1, pa.int16()), "target_index": pa.array(target - 1, pa.int16()),
+        "source": pa.array(["(start)", *(t.name for t in definition.touchpoints)]).take(source),
+        "target": pa.array(["(end)", *(t.name for t in definition.touchpoints)]).take(target),
+        "kind": pa.array(paths.KINDS).take(paths.edge_kind_codes(definition))})
 
 
 def _classify(con: duckdb.DuckDBPyConnection, definition: Definition, since: date | None,
@@ -237,6 +245,8 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
     moves = paths.transitions(step_journey, step_touchpoint, step_at, definition)
     stage_of, goal_of = paths.stage_of(definition), paths.goal_of(definition)
     starts = journeys.first_step
+    names = [t.name for t in definition.touchpoints]
+    chain_offsets, chain_touchpoints, _ = twin.chains(step_journey, step_touchpoint, definition)
     work = {
         "pass_journeys": pa.table({
             "journey": np.arange(len(journeys.person)), "person": journeys.person, "number": journeys.number,
@@ -244,11 +254,12 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
             "furthest_stage_index": _per_journey(np.maximum, stage_of[step_touchpoint], starts),
             "converted": _per_journey(np.logical_or, goal_of[step_touchpoint], starts),
             "conforms": paths.conforming(len(journeys.person), moves),
-            "path": paths.texts(np.r_[starts, len(step_touchpoint)], step_touchpoint,
-                                [t.name for t in definition.touchpoints])}),
+            "path": paths.texts(np.r_[starts, len(step_touchpoint)], step_touchpoint, names),
+            "chain_path": paths.texts(chain_offsets, chain_touchpoints, names)}),
         "pass_steps": pa.table({
             "journey": step_journey, "step": np.arange(len(step_journey)) - starts[step_journey] + 1,
             "touchpoint_index": step_touchpoint, "step_at": _times(step_at)}),
+        "pass_transitions": transition_rows(moves, len(names)),
         "pass_event_journeys": pa.table({
             "journey": journeys.of_event, "touchpoint_index": touchpoint, "unit_score": events.column("unit_score")}),
         "pass_journey_segments": _journey_segments(definition, events.column("segment_values"), journeys),
@@ -264,6 +275,14 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
     finally:
         for table in work:
             con.unregister(table)
+
+
+def transition_rows(moves: paths.Transitions, touchpoints: int) -> pa.Table:
+    """A pass's transitions as journeys/journey_transitions reads them (pass_transitions)."""
+    return pa.table({
+        "journey": moves.journey, "source_index": moves.source.astype(np.int16),
+        "target_index": moves.target.astype(np.int16), "seconds": pa.array(moves.seconds, from_pandas=True),
+        "first_on_edge": paths.first_on_edge(moves, touchpoints)})
 
 
 def _journey_segments(definition: Definition, segment_values: pa.ChunkedArray, journeys: paths.Journeys) -> pa.Table:
@@ -318,35 +337,6 @@ def _ordered_funnel_progress(definition: Definition, person: np.ndarray, at: np.
                      for name, parts in columns.items()})
 
 
-def register_mined_steps(con: duckdb.DuckDBPyConnection, definition: Definition) -> tuple[np.ndarray, np.ndarray]:
-    """Everyone's path steps (mined in this run or before) and their transitions, for the sums:
-    `mined_steps` and `mined_transitions`, registered on the connection (`mine` lets go of them once the
-    sums are written). The steps' journeys (numbered from 0) and touchpoint indices, in journey and step order."""
-    steps = sql.arrow(con, "journeys/mined_steps", {"definition": definition.name})
-    keys = steps.column("journey_key").to_numpy()
-    new_journey = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
-    number = np.int32 if len(keys) < 2 ** 31 else np.int64  # journeys and steps: at 100M events, 40M of each
-    journey = np.cumsum(new_journey, dtype=number) - 1
-    touchpoint, at = steps.column("touchpoint_index").to_numpy(), steps.column("t").to_numpy()
-    first = np.flatnonzero(new_journey).astype(number)
-    moves = paths.transitions(journey, touchpoint, at, definition)
-    names = [t.name for t in definition.touchpoints]
-    con.register("mined_steps", pa.table({
-        "journey": journey, "step": np.arange(len(journey), dtype=number) - first[journey] + 1,
-        "touchpoint_index": touchpoint,
-        "stage_index": paths.stage_of(definition)[touchpoint], "goal": paths.goal_of(definition)[touchpoint],
-        "step_at": _times(at)}))
-    # names as dictionaries (DuckDB reads them as text): an index per transition, not a string
-    con.register("mined_transitions", pa.table({
-        "journey": moves.journey,
-        "source": pa.DictionaryArray.from_arrays(moves.source + 1, pa.array(["(start)", *names])),
-        "target": pa.DictionaryArray.from_arrays(moves.target + 1, pa.array(["(end)", *names])),
-        "seconds": pa.array(moves.seconds, from_pandas=True),
-        "kind": pa.DictionaryArray.from_arrays(moves.kind, pa.array(paths.KINDS)),
-        "edge_journeys": paths.edge_journeys(moves, len(names)).astype(number)[paths.edge_codes(moves, len(names))]}))
-    return journey, touchpoint
-
-
 def _run_reading(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], folder: str, values: dict,
                  phase: str) -> None:
     """Run a phase of `folder` whose steps read `tables` (figures made in Python), registered for it only."""
@@ -359,20 +349,23 @@ def _run_reading(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], fo
             con.unregister(table)
 
 
-def _fit_twin(con: duckdb.DuckDBPyConnection, definition: Definition, journey: np.ndarray,
-              touchpoint: np.ndarray) -> None:
-    """The twin of everyone's journeys (given as their path steps in journey order), its tables replaced."""
-    model = twin.build(definition, twin.chain_paths(journey, touchpoint, definition))
-    _run_reading(con, twin.rows(definition, model), "twin", {"definition": definition.name}, "sums")
+def _fit_twin(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
+    """The twin of everyone's journeys (their chain paths, cut when each was mined), its tables replaced."""
+    found = sql.arrow(con, "twin/journey_chain_paths", {"definition": definition.name})
+    chain_paths = twin.ChainPaths.from_texts(definition, found.column("path"), found.column("converted").to_numpy(
+        zero_copy_only=False), found.column("journeys").to_numpy())
+    _run_reading(con, twin.rows(definition, twin.build(definition, chain_paths)), "twin",
+                 {"definition": definition.name}, "sums")
 
 
-def _sum_segments(con: duckdb.DuckDBPyConnection, definition: Definition, journey: np.ndarray,
-                  touchpoint: np.ndarray) -> None:
-    """The personas of everyone's journeys (given as their path steps in journey order), then every
-    segment's values with their journeys and stage KPIs; their tables replaced."""
+def _sum_segments(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
+    """The personas of everyone's journeys (from their persons' token counts), then every segment's values
+    with their journeys and stage KPIs; their tables replaced."""
     name = definition.name
-    person_of_journey = sql.arrow(con, "segments/journey_persons", {"definition": name}).column("person").to_numpy()
-    found = personas.find(person_of_journey[journey], journey, touchpoint, [t.name for t in definition.touchpoints])
+    names = [t.name for t in definition.touchpoints]
+    tokens = sql.arrow(con, "segments/person_tokens", {"definition": name, "touchpoints": len(names)})
+    found = personas.find_in(personas.token_rows(*(tokens.column(c).to_numpy() for c in ("person", "token", "count")),
+                                                 len(names)), names)
     members, groups = PERSONA_MEMBER_SCHEMA.empty_table(), PERSONA_SCHEMA.empty_table()
     if found:
         members = pa.table([sql.arrow(con, "segments/persons", {"definition": name}).column("person_id"),

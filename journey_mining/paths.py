@@ -153,18 +153,43 @@ def transitions(journey: np.ndarray, touchpoint: np.ndarray, at: np.ndarray, def
     seconds = np.full(len(source), np.nan)
     np.divide(np.subtract(at[1:], at[:-1]), 1e6, out=seconds[1:count])
     seconds[:count][first] = np.nan
-    # the kind of (start) -> touchpoint in a last row of the kinds of touchpoint -> touchpoint
-    kinds = np.vstack([edge_kinds(definition), entry_kinds(definition)]).ravel().astype(np.int8)
-    kind = np.full(len(source), EXPECTED, np.int8)
-    kind[:count] = kinds[np.where(first, touchpoints, source[:count]) * touchpoints + touchpoint]
     return Transitions(journey=np.r_[journey, journey[ends]], source=source, target=target, seconds=seconds,
-                       kind=kind)
+                       kind=edge_kind_codes(definition)[edge_codes_of(source, target, touchpoints)])
 
 
 def edge_codes(moves: Transitions, touchpoints: int) -> np.ndarray:
-    """Per transition, its edge as one integer: (source + 1) * (touchpoints + 1) + target + 1, so (start) is
-    source 0 and (end) target 0."""
-    return (moves.source + 1) * (touchpoints + 1) + moves.target + 1
+    """Per transition, its edge as one integer (edge_codes_of)."""
+    return edge_codes_of(moves.source, moves.target, touchpoints)
+
+
+def edge_codes_of(source: np.ndarray, target: np.ndarray, touchpoints: int) -> np.ndarray:
+    """Edges as integers: (source + 1) * (touchpoints + 1) + target + 1, so (start) is source 0 and (end)
+    target 0."""
+    return (source + 1) * (touchpoints + 1) + target + 1
+
+
+def edge_kind_codes(definition: Definition) -> np.ndarray:
+    """The kind of every edge, by edge code (edge_codes_of): (start) -> touchpoint as entry_kinds says,
+    touchpoint -> touchpoint as edge_kinds says, touchpoint -> (end) expected."""
+    touchpoints = len(definition.touchpoints)
+    kinds = np.full((touchpoints + 1, touchpoints + 1), EXPECTED, np.int8)
+    kinds[0, 1:] = entry_kinds(definition)
+    kinds[1:, 1:] = edge_kinds(definition)
+    return kinds.ravel()
+
+
+def first_on_edge(moves: Transitions, touchpoints: int) -> np.ndarray:
+    """Per transition, whether it is its journey's first on its edge: an edge's distinct journeys are the
+    count of these."""
+    edges = (touchpoints + 1) ** 2
+    narrow = len(moves.journey) == 0 or (int(moves.journey.max()) + 1) * edges < 2 ** 31
+    key = moves.journey.astype(np.int32 if narrow else np.int64) * edges + edge_codes(moves, touchpoints)
+    order = np.argsort(key, kind="stable")  # equal keys keep their order: the first is first
+    ordered = key[order]
+    first = np.zeros(len(key), bool)
+    if len(key):
+        first[order[np.r_[True, ordered[1:] != ordered[:-1]]]] = True
+    return first
 
 
 def edge_journeys(moves: Transitions, touchpoints: int) -> np.ndarray:

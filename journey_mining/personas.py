@@ -2,9 +2,10 @@
 
 Each person is one document whose tokens are the touchpoints of all their journeys' path steps (one token
 per step, so term frequency counts occurrences) and the pairs of consecutive steps within one journey
-("A > B"; a pair never spans two journeys). The person × token counts are built as a sparse matrix straight
-from integer codes; tokens held by fewer than 5 persons are dropped and the rest weighted by TF-IDF
-(sublinear term frequency, smoothed idf, rows of unit length).
+("A > B"; a pair never spans two journeys). A mining run counts them in DuckDB from the path steps and
+transitions it keeps (sql/segments/person_tokens.sql) into a sparse person × token matrix; tokens held by
+fewer than 5 persons are dropped and the rest weighted by TF-IDF (sublinear term frequency, smoothed idf,
+rows of unit length).
 
 Persons, in person order, are grouped by k-means for each k from 2 to 8 (seed 0). A k that leaves any
 group with under 2 % of the persons is never taken; of the others, the one with the best silhouette wins,
@@ -82,6 +83,15 @@ def token_counts(person: np.ndarray, journey: np.ndarray, touchpoint: np.ndarray
     tokens = np.concatenate([touchpoint, pair])
     persons = int(person.max()) + 1 if len(person) else 0
     return sparse.csr_matrix((np.ones(len(rows), np.int32), (rows, tokens)),  # repeated (person, token) entries add up
+                             shape=(persons, touchpoints + touchpoints * touchpoints))
+
+
+def token_rows(person: np.ndarray, token: np.ndarray, count: np.ndarray, touchpoints: int) -> sparse.csr_matrix:
+    """Person × token counts (as token_counts gives them) from one row per person and token held, in person
+    and token order, every person 0 … P-1 with a row (segments/person_tokens)."""
+    persons = int(person[-1]) + 1 if len(person) else 0
+    return sparse.csr_matrix((np.asarray(count, np.int32), np.asarray(token, np.int32),
+                              np.r_[0, np.cumsum(np.bincount(person, minlength=persons))].astype(np.int32)),
                              shape=(persons, touchpoints + touchpoints * touchpoints))
 
 
@@ -173,9 +183,13 @@ def find(person: np.ndarray, journey: np.ndarray, touchpoint: np.ndarray, touchp
          ) -> Personas | None:
     """The personas of the persons whose path steps are given, one entry per step in journey and step order:
     the step's person (0 … P-1, in person_id order, each present), journey (a journey's steps contiguous) and
-    touchpoint (an index into `touchpoint_names`). None with fewer than 200 persons or when no k passes the
-    2 % rule (as when no token is kept)."""
-    counts = token_counts(person, journey, touchpoint, len(touchpoint_names))
+    touchpoint (an index into `touchpoint_names`). As find_in."""
+    return find_in(token_counts(person, journey, touchpoint, len(touchpoint_names)), touchpoint_names)
+
+
+def find_in(counts: sparse.csr_matrix, touchpoint_names: Sequence[str]) -> Personas | None:
+    """The personas of the persons whose token counts are given (token_counts, token_rows). None with fewer
+    than 200 persons or when no k passes the 2 % rule (as when no token is kept)."""
     persons = counts.shape[0]
     kept = frequent_tokens(counts)
     if persons < MIN_PERSONS or not len(kept):  # no token kept: every person is the same point

@@ -57,8 +57,9 @@ class ChainPaths:
     @classmethod
     def from_texts(cls, definition: Definition, paths: Sequence[str], converted: Sequence[bool],
                    journeys: Sequence[int]) -> "ChainPaths":
-        """The chain paths as stored (twin_paths), read back against the definition they were mined with, in
-        the order chain_paths gives them (so that a bootstrap draws the same resamples)."""
+        """The chain paths as texts (journeys.chain_path grouped, or twin_paths as stored), read against the
+        definition they were mined with, in the order chain_paths gives them (so that a bootstrap draws the
+        same resamples)."""
         names = pa.array([t.name for t in definition.touchpoints], pa.string())
         texts = pa.array(paths, pa.string())
         steps = pc.split_pattern(pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts), PATH_JOIN)
@@ -68,12 +69,14 @@ class ChainPaths:
                                np.asarray(converted, bool), np.asarray(journeys, np.int64))
 
 
-def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definition) -> ChainPaths:
-    """The distinct chain paths of journeys given as path steps in journey and step order (a journey's
-    steps together, journeys numbered 0 … n - 1, each with at least one step)."""
+def chains(journey: np.ndarray, touchpoint: np.ndarray, definition: Definition
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each journey's chain path, from journeys given as path steps in journey and step order (a journey's
+    steps together, journeys numbered 0 … n - 1, each with at least one step): journey j's touchpoint
+    indices are `touchpoints[offsets[j]:offsets[j + 1]]`; returns (offsets, touchpoints, converted)."""
     count = len(journey)
     if not count:
-        return ChainPaths(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64))
+        return np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, bool)
     journeys = int(journey[-1]) + 1
     goal = goal_of(definition)[touchpoint]
     first = np.r_[True, journey[1:] != journey[:-1]]
@@ -84,14 +87,18 @@ def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definit
     repeat = np.r_[False, (journey[1:] == journey[:-1]) & (touchpoint[1:] == touchpoint[:-1])]
     kept &= ~repeat  # a repeat's predecessor is kept whenever it is (no goal between them)
     converted = np.bincount(journey[goal], minlength=journeys) > 0
-    steps = np.bincount(journey[kept], minlength=journeys)
-    kept_touchpoints = touchpoint[kept].astype(np.int64)
-    offsets = np.r_[0, np.cumsum(steps)]
+    offsets = np.r_[0, np.cumsum(np.bincount(journey[kept], minlength=journeys))]
+    return offsets, touchpoint[kept].astype(np.int64), converted
+
+
+def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definition) -> ChainPaths:
+    """The distinct chain paths of journeys given as path steps in journey and step order (as `chains`)."""
+    offsets, kept_touchpoints, converted = chains(journey, touchpoint, definition)
     grouped = pa.table({"path": as_bytes(offsets, kept_touchpoints), "converted": converted,
-                        "journey": np.arange(journeys)}).group_by(["path", "converted"]).aggregate(
+                        "journey": np.arange(len(converted))}).group_by(["path", "converted"]).aggregate(
         [("journey", "min"), ("journey", "count")])  # equal (path, outcome) pairs grouped by Arrow
     first_journey = grouped.column("journey_min").to_numpy()
-    lengths = steps[first_journey]
+    lengths = np.diff(offsets)[first_journey]
     step_of = np.repeat(offsets[first_journey] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
     return _in_chain_order(np.r_[0, np.cumsum(lengths)], kept_touchpoints[np.arange(lengths.sum()) + step_of],
                            grouped.column("converted").to_numpy(zero_copy_only=False),

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from journey_mining import db, definition, identity, ingest, mining
+from journey_mining import db, definition, identity, ingest, mining, sql
 
 DEFINITION = """\
 name: reference
@@ -87,23 +87,23 @@ def reference_journeys(rows, inactivity_s, end_on_goal, collapse):
             at = datetime.fromisoformat(row["timestamp"].replace("Z", "+00:00"))
             by_person[row["anonymous_id"]].append((at, row["event_id"], touchpoint))
     journeys = []
-    for events in by_person.values():
+    for person, events in by_person.items():
         events.sort(key=lambda e: (e[0], e[1]))
         current = []
         for at, _, touchpoint in events:
             if current and ((at - current[-1][0]).total_seconds() > inactivity_s
                             or (end_on_goal and current[-1][1] == "Order")):
-                journeys.append(current)
+                journeys.append((person, current))
                 current = []
             current.append((at, touchpoint))
-        journeys.append(current)
+        journeys.append((person, current))
     result = []
-    for events in journeys:
+    for person, events in journeys:
         steps = []
         for at, touchpoint in events:
             if not (collapse and steps and steps[-1][1] == touchpoint):
                 steps.append((at, touchpoint))
-        result.append({"events": events, "steps": steps})
+        result.append({"person": person, "events": events, "steps": steps})
     return result
 
 
@@ -197,6 +197,34 @@ def test_kpis_equal_a_brute_force_reference(tmp_path, monkeypatch, seed, inactiv
             assert edge_kind == kind(source, target)
             assert median_s == pytest.approx(statistics.median(seconds))
             assert p90_s == pytest.approx(pd.Series(seconds).quantile(0.9))  # linear, as numpy's default
+
+    # the twin's chain paths (SPEC 8): the touchpoints up to the first goal step, repeats merged
+    chains = Counter()
+    for j, c in zip(journeys, converted):
+        touched = [t for _, t in j["steps"]]
+        kept = touched[:touched.index("Order")] if c else touched
+        chains[(" > ".join(t for i, t in enumerate(kept) if i == 0 or t != kept[i - 1]), c)] += 1
+    assert dict(chains) == {(path, c): n for path, c, n in con.execute(
+        "select path, converted, journeys from twin_paths").fetchall()}
+
+    # the personas' tokens (SPEC 9): per person, one per path step and one per pair of steps within a journey
+    tokens = defaultdict(Counter)  # by anonymous_id
+    for j in journeys:
+        steps = [t for _, t in j["steps"]]
+        tokens[j["person"]].update(steps)
+        tokens[j["person"]].update(zip(steps, steps[1:]))
+    names = list(STAGE_OF)
+    found = defaultdict(Counter)
+    for person, token, count in sql.run(con, "segments/person_tokens", {"definition": "reference",
+                                                                        "touchpoints": len(names)}):
+        found[person][names[token] if token < len(names) else tuple(names[i] for i in divmod(token - len(names),
+                                                                                                len(names)))] = count
+    persons = [person_id for (person_id,) in sql.run(con, "segments/persons", {"definition": "reference"})]
+    assert sorted(found) == list(range(len(persons)))
+    person_of = dict(con.execute(
+        "select id_value, person_id from identities where id_kind = 'anonymous_id'").fetchall())
+    assert {persons[number]: dict(counted) for number, counted in found.items()} == {
+        person_of[anonymous_id]: dict(counted) for anonymous_id, counted in tokens.items()}
 
 
 @pytest.mark.parametrize("collapse", [True, False])

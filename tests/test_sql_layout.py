@@ -19,9 +19,10 @@ FOLDERS = sorted(path.parent.name for path in sql.SQL_DIR.glob("*/order.txt"))
 MAKES = re.compile(r"^(?:create\s+(?:or\s+replace\s+)?(?:temp\s+)?(?:table|view|macro)\s+(?:if\s+not\s+exists\s+)?"
                    r"|set\s+variable\s+)(\{\{\w+\}\}|\w+)", re.MULTILINE)
 # The view `staged` is made one of two ways by an ingest run (readers' rows only, or with the Parquet files
-# DuckDB reads itself); definition_part makes each of the definition's four tables in turn.
+# DuckDB reads itself); definition_part makes each of the definition's tables in turn.
 COLUMNS_ADDED = {"journeys/tables/mining_state_mined_by": ("mining_state", "mined_by"),
-                 "journeys/tables/journeys_journey_key": ("journeys", "journey_key")}
+                 "journeys/tables/journeys_journey_key": ("journeys", "journey_key"),
+                 "journeys/tables/journeys_chain_path": ("journeys", "chain_path")}
 MADE_UNDER_ANOTHER_NAME = {"ingest/scratch/staged_with_parquet": "staged",
                            "journeys/scratch/definition_part": "{{table}}"}
 

@@ -7,11 +7,10 @@ with all_journeys as (
     select count(*) as journeys from journeys where definition = $definition
 ),
 
-taken as (
-    select source, target, kind, any_value(edge_journeys) as journeys
-    from mined_transitions
-    where kind in ('skip', 'backward', 'entry')
-    group by source, target, kind
+taken as (  -- the edges of the directly-follows graph (journeys/transitions, summed just before)
+    select source, target, kind, journeys
+    from transitions
+    where definition = $definition and kind in ('skip', 'backward', 'entry')
 ),
 
 assumed as (
@@ -22,7 +21,8 @@ not_taken as (
     select a.source, a.target, 'not_taken' as kind, 0 as journeys
     from assumed as a
     where not exists (
-        select 1 from mined_transitions as t where t.source = a.source and t.target = a.target
+        select 1 from transitions as t
+        where t.definition = $definition and t.source = a.source and t.target = a.target
     )
 ),
 

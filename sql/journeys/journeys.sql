@@ -12,7 +12,8 @@ select
     s.stage as furthest_stage,
     j.converted,
     j.conforms,
-    i.journey_key
+    i.journey_key,
+    j.chain_path
 from pass_journeys as j
 join pass_journey_ids as i using (journey)
 join definition_stages as s on s.stage_index = j.furthest_stage_index

@@ -1,15 +1,22 @@
 -- Replaces the definition's rows of stage_kpis: one row per stage of the definition, zeros included.
 -- parameters: definition
 insert into stage_kpis
-with journey_facts as (
+with steps as (  -- every path step of the definition's journeys, with its touchpoint's stage and goal
+    select s.journey_key as journey, s.step, s.touchpoint_index, t.stage_index, t.goal, s.step_at
+    from journey_steps as s
+    join definition_touchpoints as t using (touchpoint_index)
+    where s.definition = $definition
+),
+
+journey_facts as (
     select journey, bool_or(goal) as converted, max(stage_index) as highest_stage, min(step_at) as first_step_at
-    from mined_steps
+    from steps
     group by journey
 ),
 
 reached as (
     select s.journey, s.stage_index, min(s.step_at) as reached_at
-    from mined_steps as s
+    from steps as s
     group by s.journey, s.stage_index
 ),
 

@@ -2,7 +2,14 @@
 -- mean_score is the touchpoint's row of feelings (written just before).
 -- parameters: definition
 insert into touchpoint_kpis
-with per_event as (
+with steps as (  -- every path step of the definition's journeys, with its touchpoint's stage and goal
+    select s.journey_key as journey, s.step, s.touchpoint_index, t.stage_index, t.goal, s.step_at
+    from journey_steps as s
+    join definition_touchpoints as t using (touchpoint_index)
+    where s.definition = $definition
+),
+
+per_event as (
     select touchpoint_index, sum(events) as events
     from journey_touchpoints
     where definition = $definition
@@ -11,13 +18,14 @@ with per_event as (
 
 journey_facts as (
     select journey, bool_or(goal) as converted, arg_max(touchpoint_index, step) as last_touchpoint
-    from mined_steps
+    from steps
     group by journey
 ),
 
-per_journey as (
-    select touchpoint_index, count(distinct journey) as journeys
-    from mined_steps
+per_journey as (  -- a journey has a row of journey_touchpoints per touchpoint of its path
+    select touchpoint_index, count(*) as journeys
+    from journey_touchpoints
+    where definition = $definition
     group by touchpoint_index
 ),
 

@@ -1,5 +1,5 @@
 -- The definition's persons (those with a journey) in person_id order: person number n of
--- journey_persons is row n.
+-- person_tokens is row n.
 -- parameters: definition
 select distinct person_id
 from journeys

@@ -1,4 +1,4 @@
--- One row per stage, touchpoint, allowed pair or funnel step of the definition being mined ({{table}}:
--- definition_stages, definition_touchpoints, definition_allowed, definition_funnel_steps).
+-- One row per stage, touchpoint, edge, expected transition, funnel step or segment of the definition being
+-- mined ({{table}}: a key of the tables of mining.load_definition).
 -- fragments: table
 create or replace temp table {{table}} as select * from definition_part

@@ -12,5 +12,6 @@ create table if not exists journeys (
     furthest_stage  varchar not null,
     converted       boolean not null,
     conforms        boolean not null,
-    journey_key     bigint
+    journey_key     bigint,
+    chain_path      varchar    -- the path as the twin reads it (journey_mining/twin.py: chains)
 )

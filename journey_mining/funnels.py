@@ -53,35 +53,38 @@ def step_times(person: np.ndarray, at: np.ndarray, touchpoint: np.ndarray, step_
 
 def _fold(group, at, fills_of, strict, window_us, reached, times):
     """Fold the events of a run of whole persons (groups `group`, in reading order; `fills_of`: the steps of
-    each event's touchpoint) into `reached` and `times`."""
+    each event's touchpoint) into `reached` and `times`.
+
+    The persons are folded in order of their events, most first, so that the persons with an event at
+    position r are the first ones: the state of those at each position is a slice of the state arrays,
+    updated in place."""
     steps = fills_of.shape[1]
-    base = group[0]
-    local = group - base
-    persons = local[-1] + 1
-    first = np.flatnonzero(np.r_[True, local[1:] != local[:-1]])
-    rank = np.arange(len(local)) - np.repeat(first, np.diff(np.r_[first, len(local)]))
-    by_rank = np.argsort(rank, kind="stable")
-    rank_bounds = np.r_[0, np.cumsum(np.bincount(rank))]
+    first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    sizes = np.diff(np.r_[first, len(group)])
+    order = np.argsort(-sizes, kind="stable")  # persons, most events first
+    first, sizes = first[order], sizes[order]
+    persons = len(order)
+    active = np.searchsorted(-sizes, -np.arange(sizes[0]))  # per position: the persons with an event there
     held_id = np.zeros((persons, steps), np.int64)  # 0: no attempt held at the step
     held_start = np.zeros((persons, steps), np.int64)
     held_reached = np.zeros((persons, steps), np.int64)  # the number of steps the held attempt reached
     held_times = np.zeros((persons, steps, steps), np.int64)
     next_id = np.ones(persons, np.int64)
-    best_reached = reached[base:base + persons]  # views: written in place
-    best_times = times[base:base + persons]
-    for low, high in zip(rank_bounds[:-1], rank_bounds[1:]):
-        events = by_rank[low:high]
-        p, t, at_steps = local[events], at[events], fills_of[events]
-        ids, starts, counts, step_times_ = held_id[p], held_start[p], held_reached[p], held_times[p]
+    best_reached = np.zeros(persons, np.int64)
+    best_times = np.zeros((persons, steps), np.int64)
+    for position, count in enumerate(active):
+        events = first[:count] + position
+        t, at_steps = at[events], fills_of[events]
+        ids, starts, counts, step_times_ = held_id[:count], held_start[:count], held_reached[:count], held_times[:count]
         # the steps the event fills, judged against the attempts held before it
-        fills = np.zeros((len(p), steps), bool)
+        fills = np.zeros((count, steps), bool)
         fills[:, 0] = at_steps[:, 0]
         for k in range(1, steps):  # step k + 1 advances the attempt held at step k
             fills[:, k] = at_steps[:, k] & (ids[:, k - 1] > 0) & (counts[:, k - 1] == k)
             if window_us is not None:
                 fills[:, k] &= t - starts[:, k - 1] <= window_us
         advanced = np.where(fills[:, 1:], ids[:, :-1], 0)  # ids of the attempts the event advanced
-        rows = np.arange(len(p))
+        rows = np.arange(count)
         # the held attempts updated in place, the last step first: step k + 1 takes the attempt of step k
         # before step k itself changes
         for k in reversed(range(steps)):
@@ -91,7 +94,7 @@ def _fold(group, at, fills_of, strict, window_us, reached, times):
             step_times_[rows[kept], k, counts[kept, k]] = t[kept]
             counts[kept, k] += 1
             if k == 0:
-                ids[moving, 0] = next_id[p[moving]]
+                ids[moving, 0] = next_id[:count][moving]
                 starts[moving, 0] = t[moving]
                 counts[moving, 0] = 1
                 step_times_[moving, 0, 0] = t[moving]
@@ -105,10 +108,11 @@ def _fold(group, at, fills_of, strict, window_us, reached, times):
                 dropped = ~moving & ~kept
                 ids[dropped, k] = 0
                 counts[dropped, k] = 0
-        held_id[p], held_start[p], held_reached[p], held_times[p] = ids, starts, counts, step_times_
-        next_id[p] += fills[:, 0]
+        next_id[:count] += fills[:, 0]
         # the furthest step the event filled, against the furthest reached so far
         furthest = np.where(fills.any(axis=1), steps - np.argmax(fills[:, ::-1], axis=1), 0)
-        better = furthest > best_reached[p]
-        best_reached[p[better]] = furthest[better]
-        best_times[p[better]] = step_times_[rows[better], furthest[better] - 1]
+        better = np.flatnonzero(furthest > best_reached[:count])
+        best_reached[better] = furthest[better]
+        best_times[better] = step_times_[better, furthest[better] - 1]
+    reached[group[first]] = best_reached
+    times[group[first]] = best_times

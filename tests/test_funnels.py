@@ -6,6 +6,7 @@ import random
 import statistics
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 
 from journey_mining import db, definition, identity, ingest, mining
@@ -244,6 +245,33 @@ def test_random_funnels_equal_the_reference(tmp_path, monkeypatch, seed, events_
                              statistics.mean(gaps) if gaps else None, statistics.median(gaps) if gaps else None))
         assert [tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in actual[funnel["name"]]] \
             == [tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in expected], funnel["name"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("order", ["sequential", "strict"])
+@pytest.mark.parametrize("persons_at_once", [1, 7, None])
+def test_each_persons_step_times_equal_the_reference(monkeypatch, seed, order, persons_at_once):
+    """Person by person: a funnel's figures are sums over persons, blind to two persons' step times swapped.
+    Every third person has no event of the first step, between persons who have; the persons folded one,
+    seven or all at a time."""
+    steps, names = ["A", "B", "A", "C"], "ABCX"
+    if persons_at_once:
+        monkeypatch.setattr(fold, "STATE_BYTES", 8 * len(steps) * (len(steps) + 3) * persons_at_once)
+    rng = random.Random(seed)
+    person, at, touchpoint, expected = [], [], [], []
+    for number in range(200):
+        times = sorted(rng.sample(range(1000), rng.randrange(1, 12)))  # no two events of a person at one time
+        events = [(t, f"{i:04d}", rng.choice("BCX" if number % 3 == 0 else "AABCX")) for i, t in enumerate(times)]
+        expected.append(reference(events, steps, order, 150))
+        read = [e for e in events if order == "strict" or e[2] in steps]  # a sequential funnel reads its steps only
+        person += [number] * len(read)
+        at += [t for t, _, _ in read]
+        touchpoint += [names.index(name) for _, _, name in read]
+    table = np.array([[name == step for step in steps] for name in names])
+    found, reached, times = fold.step_times(np.array(person), np.array(at), np.array(touchpoint), table,
+                                            strict=order == "strict", window_us=150)
+    actual = dict(zip(found.tolist(), (list(row[:n]) for row, n in zip(times.tolist(), reached))))
+    assert [actual.get(number, []) for number in range(200)] == expected
 
 
 def test_a_strict_window_that_ends_exactly_on_a_step_counts_it(tmp_path):

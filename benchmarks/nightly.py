@@ -700,12 +700,15 @@ def stage_dfg_sql(spec: dict) -> tuple[float, dict]:
     step_journey = np.cumsum(np.r_[True, key[1:] != key[:-1]]) - 1 if len(key) else key
     moves = paths.transitions(step_journey, steps.column("touchpoint_index").to_numpy(), steps.column("t").to_numpy(),
                               journey)
-    con.register("pass_transitions", mining.transition_rows(moves, len(journey.touchpoints)))
+    paired = mining.transition_rows(moves, len(journey.touchpoints))
     parts["steps paired"] = time.perf_counter() - started
-    for name in ("journeys/journey_transitions", "journeys/transitions", "journeys/variants"):
-        started = time.perf_counter()
-        sql.run(con, name, {"definition": bench})
-        parts[name] = time.perf_counter() - started
+    started = time.perf_counter()
+    with sql.handed_over(con, {"pass_transitions": paired}):
+        parts["handed over"] = time.perf_counter() - started
+        for name in ("journeys/journey_transitions", "journeys/transitions", "journeys/variants"):
+            started = time.perf_counter()
+            sql.run(con, name, {"definition": bench})
+            parts[name] = time.perf_counter() - started
     seconds = sum(parts.values())
     edges = con.execute("select source, target, transitions from transitions where definition = ?",
                         [bench]).fetchall()
@@ -1005,8 +1008,9 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
         "  that is the log whose directly-follows graph and variants the mining computes. Our side runs the",
         "  mining's own route on it: each journey's steps paired into transitions with their seconds and",
         "  whether each is its journey's first on its edge, in numpy as a mining pass pairs them",
-        "  (`journey_mining/paths.py`; the steps read in journey order beforehand, not timed), written as",
-        "  rows of `journey_transitions` (`journeys/journey_transitions`), then summed as every run sums",
+        "  (`journey_mining/paths.py`; the steps read in journey order beforehand, not timed), handed to",
+        "  DuckDB as a pass hands them (copied into a temporary table) and written as rows of",
+        "  `journey_transitions` (`journeys/journey_transitions`), then summed as every run sums",
         "  them: `journeys/transitions` (counts, journeys, median and p90 seconds per edge) and",
         "  `journeys/variants` (the kept journeys grouped by path, with conversion and conformance),",
         "  statement files in `sql/`.",

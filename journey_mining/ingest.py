@@ -254,11 +254,8 @@ def _unreadable_parquet(error: duckdb.Error, parquet_files: dict[str, tuple[int,
 
 
 def _append_staged(con, batch: pa.Table) -> None:
-    con.register("staged_batch", batch)
-    try:
-        con.execute("insert into staged_rows by name select * from staged_batch")
-    finally:
-        con.unregister("staged_batch")
+    with sql.handed_over(con, {"staged_batch": batch}):
+        con.execute("insert into staged_rows by name select * from staged_batch").fetchall()
 
 
 def _counted(con, source: str, new_files: dict[int, tuple[str, str, int]]) -> dict[int, FileCounts]:

@@ -199,11 +199,8 @@ def load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> N
         }),
     }
     for name, table in tables.items():
-        con.register("definition_part", table)
-        try:
+        with sql.handed_over(con, {"definition_part": table}):
             sql.run_template(con, "journeys/scratch/definition_part", {"table": name})
-        finally:
-            con.unregister("definition_part")
 
 
 def _edges(definition: Definition) -> pa.Table:
@@ -265,16 +262,11 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
         "pass_journey_segments": _journey_segments(definition, events.column("segment_values"), journeys),
         "pass_funnel_progress": _ordered_funnel_progress(definition, person, at, touchpoint),
     }
-    for table, rows in work.items():
-        con.register(table, rows)
-    try:
+    with sql.handed_over(con, work):
         sql.run_steps(con, "journeys", {"definition": name}, phase="pass")
         sql.run_steps(con, "funnels", {"mining_pass": mining_pass}, phase="pass")
         sql.run_steps(con, "journeys", {"definition": name, "mining_pass": mining_pass}, phase="persons")
         sql.run_steps(con, "funnels", {"definition": name}, phase="persons")
-    finally:
-        for table in work:
-            con.unregister(table)
 
 
 def transition_rows(moves: paths.Transitions, touchpoints: int) -> pa.Table:
@@ -339,14 +331,9 @@ def _ordered_funnel_progress(definition: Definition, person: np.ndarray, at: np.
 
 def _run_reading(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], folder: str, values: dict,
                  phase: str) -> None:
-    """Run a phase of `folder` whose steps read `tables` (figures made in Python), registered for it only."""
-    for table, rows in tables.items():
-        con.register(table, rows)
-    try:
+    """Run a phase of `folder` whose steps read `tables` (figures made in Python), handed over for it only."""
+    with sql.handed_over(con, tables):
         sql.run_steps(con, folder, values, phase=phase)
-    finally:
-        for table in tables:
-            con.unregister(table)
 
 
 def _fit_twin(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:

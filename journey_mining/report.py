@@ -76,12 +76,9 @@ def _segment_populations(con: duckdb.DuckDBPyConnection, definition: Definition,
         return {}
     mining.load_definition(con, definition)
     sql.run_steps(con, "segments", {"definition": definition.name}, phase="values")
-    con.register("shown_values", pa.table({"segment": [row["segment"] for _, row in shown],
-                                           "value": [row["value"] for _, row in shown]}))
-    try:
+    with sql.handed_over(con, {"shown_values": pa.table({"segment": [row["segment"] for _, row in shown],
+                                                         "value": [row["value"] for _, row in shown]})}):
         comparisons.grouped(con, "population_journeys", {})
-    finally:
-        con.unregister("shown_values")
     return drawn_populations(con, definition, "population_journeys")
 
 

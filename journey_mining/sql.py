@@ -44,6 +44,8 @@ Python keeps the control flow only: which phase runs, how often, in which transa
 """
 
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,6 +56,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 _PACKAGED = Path(__file__).resolve().parent / "sql"  # inside an installed wheel
 _REPOSITORY = Path(__file__).resolve().parent.parent / "sql"  # in a checkout / editable install
@@ -244,22 +247,41 @@ def one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) 
 
 @contextmanager
 def handed_over(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]):
-    """The Arrow `tables` (made in Python) as temporary tables of DuckDB's own, by name, for the `with` block.
+    """The Arrow `tables` (made in Python) as temporary views of DuckDB, by name, for the `with` block: each
+    written as a Parquet file in a folder beside the database and read from there, the folder removed
+    afterwards.
 
-    Not registered views: a view dropped inside an open transaction is kept, and with it its Arrow
-    buffers, until the transaction ends, so a mining run's passes would hold every pass's rows in memory
-    (0.8 GiB a pass at 100M events). Copied into DuckDB, the rows count against its memory limit and spill.
-    After an error the tables are left to the rollback, or to the connection's end: dropping them in a
-    failed transaction would raise an error of its own in place of the one to report.
+    Neither registered views nor temporary tables: a view or table dropped inside an open transaction is kept
+    until the transaction ends (for a rollback), and with it the rows, so a mining run's passes held every
+    pass's rows in memory (registered: about 0.8 GiB a pass at 100M events) or in spill files (temporary
+    tables: 13 GB at 100M). A view of a file keeps only its path. After an error the views are left to the
+    rollback, or to the connection's end: dropping them in a failed transaction would raise an error of its
+    own in place of the one to report.
     """
-    for name, rows in tables.items():
-        relation = con.from_arrow(rows)
-        columns = ", ".join(f'"{column}" {kind}' for column, kind in zip(relation.columns, relation.types))
-        con.execute(f'create or replace temp table "{name}" ({columns})').fetchall()
-        relation.insert_into(name)
-    yield
-    for name in tables:
-        con.execute(f'drop table temp."{name}"').fetchall()
+    folder = _work_folder(con)
+    try:
+        for name, rows in tables.items():
+            path = folder / f"{name}.parquet"
+            pq.write_table(rows, path, compression="none")
+            quoted = str(path).replace("'", "''")
+            con.execute(f"create or replace temp view \"{name}\" as select * from read_parquet('{quoted}')").fetchall()
+        yield
+        for name in tables:
+            con.execute(f'drop view temp."{name}"').fetchall()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _work_folder(con: duckdb.DuckDBPyConnection) -> Path:
+    """A new folder beside the database file (the disk its user chose for it), else (a database in memory, a
+    folder not writable) in the system's temporary folder."""
+    (path,) = one(con, "select path from duckdb_databases() where database_name = current_database()")
+    if path:
+        try:
+            return Path(tempfile.mkdtemp(dir=Path(path).parent, prefix=f"{Path(path).name}.handed-over-"))
+        except OSError:
+            pass
+    return Path(tempfile.mkdtemp(prefix="journeys-handed-over-"))
 
 
 def register_function(con: duckdb.DuckDBPyConnection, name: str, function, parameters: list[str],

@@ -1009,7 +1009,7 @@ def report(results: list[SizeResult], machine: dict, settings: dict, runs: list[
         "  mining's own route on it: each journey's steps paired into transitions with their seconds and",
         "  whether each is its journey's first on its edge, in numpy as a mining pass pairs them",
         "  (`journey_mining/paths.py`; the steps read in journey order beforehand, not timed), handed to",
-        "  DuckDB as a pass hands them (copied into a temporary table) and written as rows of",
+        "  DuckDB as a pass hands them (a Parquet file read through a view) and written as rows of",
         "  `journey_transitions` (`journeys/journey_transitions`), then summed as every run sums",
         "  them: `journeys/transitions` (counts, journeys, median and p90 seconds per edge) and",
         "  `journeys/variants` (the kept journeys grouped by path, with conversion and conformance),",

@@ -10,6 +10,7 @@ at each step (readers.duckdb_reads). Only the few rows that are not loaded (reje
 copied whole, to be compared and quarantined.
 """
 
+import errno
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -222,6 +223,8 @@ def _stage(con, source: str, files: list[tuple[Path, str]], say: Callable[[str],
                     _append_staged(con, batch)
                     rows += batch.num_rows
         except (OSError, EOFError, pa.ArrowException) as error:
+            if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+                raise  # the database's disk is full (staging writes there), not the file unreadable
             raise JourneyError(f"{path}: cannot be read: {error}") from error
         say(f"[{position}/{len(files)}] {path}: {rows} rows read")
     return new_files, digests, skipped, parquet_files

@@ -262,7 +262,10 @@ def handed_over(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]):
     try:
         for name, rows in tables.items():
             path = folder / f"{name}.parquet"
-            pq.write_table(rows, path, compression="none")
+            try:
+                pq.write_table(rows, path, compression="none")
+            except OSError as error:  # a full disk: the command line says so, naming the file (Arrow names none)
+                raise OSError(error.errno, error.strerror, str(path)) from error
             quoted = str(path).replace("'", "''")
             con.execute(f"create or replace temp view \"{name}\" as select * from read_parquet('{quoted}')").fetchall()
         yield

@@ -251,12 +251,12 @@ def handed_over(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]):
     written as a Parquet file in a folder beside the database and read from there, the folder removed
     afterwards.
 
-    Neither registered views nor temporary tables: a view or table dropped inside an open transaction is kept
-    until the transaction ends (for a rollback), and with it the rows, so a mining run's passes held every
-    pass's rows in memory (registered: about 0.8 GiB a pass at 100M events) or in spill files (temporary
-    tables: 13 GB at 100M). A view of a file keeps only its path. After an error the views are left to the
-    rollback, or to the connection's end: dropping them in a failed transaction would raise an error of its
-    own in place of the one to report.
+    Not the Arrow tables themselves registered, nor temporary tables: a view or table dropped inside an open
+    transaction is kept until the transaction ends (for a rollback), and with it the rows, so a mining run's
+    passes held every pass's rows in memory (registered: about 0.8 GiB a pass at 100M events) or in spill
+    files (temporary tables: 13 GB at 100M). A view of a file keeps only its path. After an error the views
+    are left to the rollback, or to the connection's end: dropping them in a failed transaction would raise
+    an error of its own in place of the one to report.
     """
     folder = _work_folder(con)
     try:
@@ -266,11 +266,10 @@ def handed_over(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]):
                 pq.write_table(rows, path, compression="none")
             except OSError as error:  # a full disk: the command line says so, naming the file (Arrow names none)
                 raise OSError(error.errno, error.strerror, str(path)) from error
-            quoted = str(path).replace("'", "''")
-            con.execute(f"create or replace temp view \"{name}\" as select * from read_parquet('{quoted}')").fetchall()
+            con.register(name, con.read_parquet(str(path)))  # a view of the file's relation: no rows held
         yield
         for name in tables:
-            con.execute(f'drop view temp."{name}"').fetchall()
+            con.unregister(name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     memory_default = not args.memory_limit
     if memory_default:
-        from journey_mining.db import default_memory_limit_mib
+        from journey_mining.sql import default_memory_limit_mib
 
         os.environ.pop("JOURNEYS_MEMORY_LIMIT", None)
         args.memory_limit = f"{default_memory_limit_mib()}MiB"

@@ -81,13 +81,7 @@ def _settings(path: Path) -> dict:
     """Memory limit and spill folder: DuckDB keeps to JOURNEYS_MEMORY_LIMIT, else to a quarter of the machine's
     memory (its own default, 80 %, left too little for the rest of a nightly job), and spills to `<db>.tmp`
     beyond it instead of failing."""
-    return {"temp_directory": str(path.with_name(path.name + ".tmp")),
-            "memory_limit": os.environ.get("JOURNEYS_MEMORY_LIMIT") or f"{default_memory_limit_mib()}MiB"}
-
-
-def default_memory_limit_mib() -> int:
-    """A quarter of the machine's physical memory, in MiB."""
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4 // 2**20
+    return {"temp_directory": str(path.with_name(path.name + ".tmp")), "memory_limit": sql.memory_limit()}
 
 
 def _first_line(message: str) -> str:

@@ -235,6 +235,7 @@ def _mine_pass(con: duckdb.DuckDBPyConnection, definition: Definition, mining_pa
     counts, funnel progress and event counts."""
     name = definition.name
     events = sql.arrow(con, "journeys/pass_events", {"mining_pass": mining_pass})
+    sql.give_back_memory(con)
     person, at, touchpoint = (events.column(c).to_numpy() for c in ("person_key", "t", "touchpoint_index"))
     journeys = paths.cut(person, at, touchpoint, definition)
     step_journey = journeys.of_event[journeys.starts_step]
@@ -339,6 +340,7 @@ def _run_reading(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], fo
 def _fit_twin(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
     """The twin of everyone's journeys (their chain paths, cut when each was mined), its tables replaced."""
     found = sql.arrow(con, "twin/journey_chain_paths", {"definition": definition.name})
+    sql.give_back_memory(con)
     chain_paths = twin.ChainPaths.from_texts(definition, found.column("path"), found.column("converted").to_numpy(
         zero_copy_only=False), found.column("journeys").to_numpy())
     _run_reading(con, twin.rows(definition, twin.build(definition, chain_paths)), "twin",
@@ -351,6 +353,7 @@ def _sum_segments(con: duckdb.DuckDBPyConnection, definition: Definition) -> Non
     name = definition.name
     names = [t.name for t in definition.touchpoints]
     tokens = sql.arrow(con, "segments/person_tokens", {"definition": name, "touchpoints": len(names)})
+    sql.give_back_memory(con)
     found = personas.find_in(personas.token_rows(*(tokens.column(c).to_numpy() for c in ("person", "token", "count")),
                                                  len(names)), names)
     members, groups = PERSONA_MEMBER_SCHEMA.empty_table(), PERSONA_SCHEMA.empty_table()

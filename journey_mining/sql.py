@@ -43,6 +43,7 @@ over everyone, an incremental branch …), and a folder with no headings is one 
 Python keeps the control flow only: which phase runs, how often, in which transaction.
 """
 
+import os
 import re
 import shutil
 import tempfile
@@ -61,6 +62,7 @@ import pyarrow.parquet as pq
 _PACKAGED = Path(__file__).resolve().parent / "sql"  # inside an installed wheel
 _REPOSITORY = Path(__file__).resolve().parent.parent / "sql"  # in a checkout / editable install
 SQL_DIR = _PACKAGED if _PACKAGED.is_dir() else _REPOSITORY
+GIVEN_BACK_TO = "128MiB"  # DuckDB's memory limit for the moment it gives its buffers back (give_back_memory)
 
 # What is not SQL to scan for `$name`s and `{{marker}}`s: string literals ('' escapes a quote),
 # quoted identifiers, line and block comments. Matching leftmost first reads them as DuckDB's lexer does.
@@ -142,21 +144,25 @@ def batches(con: duckdb.DuckDBPyConnection, name: str, params: dict, rows: int):
 def groups(con: duckdb.DuckDBPyConnection, name: str, params: dict, *, fragments: dict[str, str] | None = None,
            rows: int = 1_000_000) -> Iterator[tuple[object, pa.Table]]:
     """The rows of `sql/<name>.sql`, a query ordered by its column `grp`, one group at a time: (its grp, its
-    rows). Only one group is in memory, however many rows the query has."""
+    rows). Only one group is in memory, however many rows the query has, and DuckDB gives its buffers back
+    before each is handed on (the query's sorted rows not read yet wait on disk while Python works)."""
     group, parts = None, []
-    for batch in relation(con, name, params, fragments=fragments).to_arrow_reader(rows):
-        if not len(batch):
-            continue
-        grp = batch.column("grp")
-        starts = np.r_[0, np.flatnonzero(pc.not_equal(grp[1:], grp[:-1]).to_numpy(zero_copy_only=False)) + 1]
-        for first, last in zip(starts, np.r_[starts[1:], len(batch)]):
-            if parts and grp[first].as_py() != group:
-                yield group, pa.Table.from_batches(parts)
-                parts = []
-            group = grp[first].as_py()
-            parts.append(batch.slice(first, last - first))
-    if parts:
-        yield group, pa.Table.from_batches(parts)
+    with con.cursor() as beside:  # asks DuckDB without ending the query being read
+        for batch in relation(con, name, params, fragments=fragments).to_arrow_reader(rows):
+            if not len(batch):
+                continue
+            grp = batch.column("grp")
+            starts = np.r_[0, np.flatnonzero(pc.not_equal(grp[1:], grp[:-1]).to_numpy(zero_copy_only=False)) + 1]
+            for first, last in zip(starts, np.r_[starts[1:], len(batch)]):
+                if parts and grp[first].as_py() != group:
+                    give_back_memory(beside)
+                    yield group, pa.Table.from_batches(parts)
+                    parts = []
+                group = grp[first].as_py()
+                parts.append(batch.slice(first, last - first))
+        if parts:
+            give_back_memory(beside)
+            yield group, pa.Table.from_batches(parts)
 
 
 def run_template(con: duckdb.DuckDBPyConnection, name: str, fragments: dict[str, str],
@@ -334,3 +340,22 @@ def _check_names(where: str, kind: str, sign: str, declared: set[str], given: se
 
 def _listed(sign: str, names) -> str:
     return ", ".join(sign + name for name in sorted(names))
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit: JOURNEYS_MEMORY_LIMIT, else a quarter of the machine's physical memory."""
+    return os.environ.get("JOURNEYS_MEMORY_LIMIT") or f"{default_memory_limit_mib()}MiB"
+
+
+def default_memory_limit_mib() -> int:
+    """A quarter of the machine's physical memory, in MiB."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4 // 2**20
+
+
+def give_back_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Make DuckDB hand the buffers it keeps (up to its limit) back to the machine before work done in Python,
+    whose arrays would otherwise come on top of them: its limit lowered for a moment, it lets go of what is
+    on disk already and spills what it must keep. The limit is the database's, so a cursor of `con` may ask
+    while `con` streams a query's rows."""
+    con.execute("set memory_limit = ?", [GIVEN_BACK_TO])
+    con.execute("set memory_limit = ?", [memory_limit()])

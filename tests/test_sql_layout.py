@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from journey_mining import mining, sql
+from journey_mining import db, mining, sql
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 STATEMENTS = sql.statements_of()
@@ -158,6 +158,20 @@ def test_groups_gives_each_group_whole_however_the_batches_cut_it(sql_dir):
                                                                                         rows=rows)]
         assert found == [(0, [0, 1, 2]), (1, [3, 4, 5]), (2, [6, 7]), (7, [100])], rows
     assert [group for group, _ in sql.groups(con, "f/grouped", {"n": 0})] == [7]
+
+
+def test_duckdb_gives_its_buffers_back_and_keeps_its_rows_and_its_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("JOURNEYS_MEMORY_LIMIT", "2GiB")
+    con = db.connect(tmp_path / "journeys.duckdb")
+    held = "select sum(memory_usage_bytes) from duckdb_memory()"
+    con.begin()  # a mining run's work tables live in its transaction
+    con.execute("create temp table kept as select range as a from range(30_000_000)")  # 229 MiB of rows
+    assert con.execute(held).fetchone()[0] > 200 * 2**20
+    sql.give_back_memory(con)
+    assert con.execute(held).fetchone()[0] <= 128 * 2**20
+    assert con.execute("select current_setting('memory_limit')").fetchone() == ("2.0 GiB",)
+    assert con.execute("select count(*), sum(a) from kept").fetchone() == (30_000_000, 29_999_999 * 30_000_000 // 2)
+    con.commit()
 
 
 def test_an_order_txt_naming_no_file_or_no_such_phase_is_refused(sql_dir):

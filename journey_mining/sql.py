@@ -147,22 +147,21 @@ def groups(con: duckdb.DuckDBPyConnection, name: str, params: dict, *, fragments
     rows). Only one group is in memory, however many rows the query has, and DuckDB gives its buffers back
     before each is handed on (the query's sorted rows not read yet wait on disk while Python works)."""
     group, parts = None, []
-    with con.cursor() as beside:  # asks DuckDB without ending the query being read
-        for batch in relation(con, name, params, fragments=fragments).to_arrow_reader(rows):
-            if not len(batch):
-                continue
-            grp = batch.column("grp")
-            starts = np.r_[0, np.flatnonzero(pc.not_equal(grp[1:], grp[:-1]).to_numpy(zero_copy_only=False)) + 1]
-            for first, last in zip(starts, np.r_[starts[1:], len(batch)]):
-                if parts and grp[first].as_py() != group:
-                    give_back_memory(beside)
-                    yield group, pa.Table.from_batches(parts)
-                    parts = []
-                group = grp[first].as_py()
-                parts.append(batch.slice(first, last - first))
-        if parts:
-            give_back_memory(beside)
-            yield group, pa.Table.from_batches(parts)
+    for batch in relation(con, name, params, fragments=fragments).to_arrow_reader(rows):
+        if not len(batch):
+            continue
+        grp = batch.column("grp")
+        starts = np.r_[0, np.flatnonzero(pc.not_equal(grp[1:], grp[:-1]).to_numpy(zero_copy_only=False)) + 1]
+        for first, last in zip(starts, np.r_[starts[1:], len(batch)]):
+            if parts and grp[first].as_py() != group:
+                give_back_memory(con)
+                yield group, pa.Table.from_batches(parts)
+                parts = []
+            group = grp[first].as_py()
+            parts.append(batch.slice(first, last - first))
+    if parts:
+        give_back_memory(con)
+        yield group, pa.Table.from_batches(parts)
 
 
 def run_template(con: duckdb.DuckDBPyConnection, name: str, fragments: dict[str, str],
@@ -355,7 +354,11 @@ def default_memory_limit_mib() -> int:
 def give_back_memory(con: duckdb.DuckDBPyConnection) -> None:
     """Make DuckDB hand the buffers it keeps (up to its limit) back to the machine before work done in Python,
     whose arrays would otherwise come on top of them: its limit lowered for a moment, it lets go of what is
-    on disk already and spills what it must keep. The limit is the database's, so a cursor of `con` may ask
-    while `con` streams a query's rows."""
-    con.execute("set memory_limit = ?", [GIVEN_BACK_TO])
-    con.execute("set memory_limit = ?", [memory_limit()])
+    on disk already and spills what it must keep. The limit is the database's: a cursor of `con` asks, so
+    that `con` may be reading a query's rows meanwhile and its transaction never sees an error."""
+    with con.cursor() as beside:
+        try:
+            beside.execute("set memory_limit = ?", [GIVEN_BACK_TO]).fetchall()
+        except duckdb.OutOfMemoryException:
+            pass  # the blocks of a query being read are held: DuckDB gave back all the others before it said so
+        beside.execute("set memory_limit = ?", [memory_limit()]).fetchall()

@@ -163,14 +163,25 @@ def test_groups_gives_each_group_whole_however_the_batches_cut_it(sql_dir):
 def test_duckdb_gives_its_buffers_back_and_keeps_its_rows_and_its_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("JOURNEYS_MEMORY_LIMIT", "2GiB")
     con = db.connect(tmp_path / "journeys.duckdb")
+    beside = con.cursor()
     held = "select sum(memory_usage_bytes) from duckdb_memory()"
     con.begin()  # a mining run's work tables live in its transaction
-    con.execute("create temp table kept as select range as a from range(30_000_000)")  # 229 MiB of rows
-    assert con.execute(held).fetchone()[0] > 200 * 2**20
+    con.execute("create temp table kept as select range as a from range(30_000_000)").fetchall()  # 229 MiB
+    assert beside.execute(held).fetchall()[0][0] > 200 * 2**20
     sql.give_back_memory(con)
-    assert con.execute(held).fetchone()[0] <= 128 * 2**20
-    assert con.execute("select current_setting('memory_limit')").fetchone() == ("2.0 GiB",)
-    assert con.execute("select count(*), sum(a) from kept").fetchone() == (30_000_000, 29_999_999 * 30_000_000 // 2)
+    assert beside.execute(held).fetchall()[0][0] <= 128 * 2**20
+    # while con reads a sorted query whose rows DuckDB holds (more than the lowered limit): it gives back the
+    # rest, says nothing, and the query's rows all come
+    con.execute("select sum(a) from kept").fetchall()  # the kept rows read back in
+    reading = con.sql("select range % 1000 as g, range as a from range(20_000_000) order by g, a desc")
+    batches = reading.to_arrow_reader(100_000)
+    first = batches.read_next_batch()
+    before = beside.execute(held).fetchall()[0][0]
+    sql.give_back_memory(con)
+    assert 128 * 2**20 < beside.execute(held).fetchall()[0][0] <= before - 200 * 2**20
+    assert len(first) + sum(len(batch) for batch in batches) == 20_000_000
+    assert beside.execute("select current_setting('memory_limit')").fetchall() == [("2.0 GiB",)]
+    assert con.execute("select count(*), sum(a) from kept").fetchall() == [(30_000_000, 29_999_999 * 30_000_000 // 2)]
     con.commit()
 
 

@@ -28,6 +28,12 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
+def ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The positions starts[i] … ends[i] - 1 of every range i, one range after another."""
+    lengths = ends - starts
+    return np.arange(lengths.sum()) + np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+
+
 def texts(offsets: np.ndarray, touchpoints: np.ndarray, names: list[str]) -> pa.Array:
     """Each path (touchpoint indices touchpoints[offsets[p]:offsets[p + 1]]) as its text, the touchpoints'
     names joined by PATH_JOIN as in every export ('' for no step)."""

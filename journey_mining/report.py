@@ -268,11 +268,22 @@ def _with_data(svg: str, key: str, definition: Definition, level: MapLevel, touc
 def drawn_populations(con: duckdb.DuckDBPyConnection, definition: Definition, grouping: str) -> dict[object, dict]:
     """Per group of the comparison grouping `grouping` (comparisons.GROUPINGS, made before): its journeys,
     touchpoints (journeys, exits, exit rate) and transitions (steps, journeys, kind) as the map draws them, and
-    the removal effects of the twin fitted on its journeys alone; a group's path steps read at a time."""
-    return {group: _population(definition, steps.column("journey_key").to_numpy(),
-                               steps.column("touchpoint_index").to_numpy().astype(np.int64), steps.column("t").to_numpy())
-            for group, steps in sql.groups(con, "comparisons/compared_steps", {"definition": definition.name},
-                                           fragments=comparisons.groups_fragment(grouping))}
+    the removal effects of the twin fitted on its journeys alone. The path steps are read once, however many
+    groups a journey is in, and each group's taken from them (a group whose journeys have no step: none)."""
+    fragments = comparisons.groups_fragment(grouping)
+    steps = sql.arrow(con, "comparisons/grouped_steps", {"definition": definition.name}, fragments=fragments)
+    key, touchpoint, at = (steps.column(c).to_numpy() for c in ("journey_key", "touchpoint_index", "t"))
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
+    journeys, ends = key[first], np.r_[first[1:], len(key)]
+    drawn = {}
+    for group, members in sql.groups(con, "comparisons/group_members", {}, fragments=fragments):
+        wanted = members.column("journey_key").to_numpy()
+        found = np.minimum(np.searchsorted(journeys, wanted), max(len(journeys) - 1, 0))
+        found = found[journeys[found] == wanted] if len(journeys) else found[:0]
+        if len(found):
+            taken = paths.ranges(first[found], ends[found])
+            drawn[group] = _population(definition, key[taken], touchpoint[taken].astype(np.int64), at[taken])
+    return drawn
 
 
 def _population(definition: Definition, key: np.ndarray, touchpoint: np.ndarray, at: np.ndarray) -> dict:

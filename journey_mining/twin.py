@@ -28,7 +28,7 @@ from journey_mining import sql
 from journey_mining.definition import PATH_JOIN, Definition
 from journey_mining.errors import UsageError
 from journey_mining.exports import spreadsheet_safe
-from journey_mining.paths import as_bytes, goal_of, texts as path_texts
+from journey_mining.paths import as_bytes, goal_of, ranges, texts as path_texts
 
 START_STATE, CONVERSION_STATE, NULL_STATE = "(start)", "(conversion)", "(null)"
 RESAMPLES = 200  # bootstrap resamples over journeys (SPEC: B = 200)
@@ -99,8 +99,8 @@ def chain_paths(journey: np.ndarray, touchpoint: np.ndarray, definition: Definit
         [("journey", "min"), ("journey", "count")])  # equal (path, outcome) pairs grouped by Arrow
     first_journey = grouped.column("journey_min").to_numpy()
     lengths = np.diff(offsets)[first_journey]
-    step_of = np.repeat(offsets[first_journey] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
-    return _in_chain_order(np.r_[0, np.cumsum(lengths)], kept_touchpoints[np.arange(lengths.sum()) + step_of],
+    return _in_chain_order(np.r_[0, np.cumsum(lengths)],
+                           kept_touchpoints[ranges(offsets[first_journey], offsets[first_journey + 1])],
                            grouped.column("converted").to_numpy(zero_copy_only=False),
                            grouped.column("journey_count").to_numpy().astype(np.int64))
 
@@ -112,9 +112,9 @@ def _in_chain_order(offsets: np.ndarray, touchpoints: np.ndarray, converted: np.
     order = pc.sort_indices(pa.table({"path": as_bytes(offsets, touchpoints), "converted": converted}),
                             [("path", "ascending"), ("converted", "ascending")]).to_numpy()
     lengths = np.diff(offsets)[order]
-    step_of = np.repeat(offsets[:-1][order] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
     return ChainPaths(np.r_[0, np.cumsum(lengths)].astype(np.int64),
-                      touchpoints[np.arange(lengths.sum()) + step_of].astype(np.int64), converted[order], journeys[order])
+                      touchpoints[ranges(offsets[:-1][order], offsets[1:][order])].astype(np.int64),
+                      converted[order], journeys[order])
 
 
 @dataclass(frozen=True)

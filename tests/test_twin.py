@@ -13,8 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from journey_mining import checks, db, definition, twin
+from journey_mining.paths import ranges
 
 HAND_WORKED = """
 name: twin
@@ -405,3 +408,10 @@ def test_removal_effect_shares_agree_with_channelattribution_which_simulates(tmp
                                              verbose=False, flg_pro=False, seed=0)
     theirs = result["removal_effects"].set_index("channel_name")["removal_effect"][["A", "B", "C"]].to_numpy()
     assert ours / ours.sum() == pytest.approx(theirs / theirs.sum(), abs=0.03)
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 5)), max_size=20))
+def test_ranges_lists_every_position_of_every_range_one_after_another(spans):
+    starts = np.array([start for start, _ in spans], np.int64)
+    ends = starts + np.array([length for _, length in spans], np.int64)
+    assert ranges(starts, ends).tolist() == [p for start, length in spans for p in range(start, start + length)]

@@ -43,6 +43,7 @@ over everyone, an incremental branch …), and a folder with no headings is one 
 Python keeps the control flow only: which phase runs, how often, in which transaction.
 """
 
+import glob
 import os
 import re
 import shutil
@@ -285,10 +286,31 @@ def _work_folder(con: duckdb.DuckDBPyConnection) -> Path:
     (path,) = one(con, "select path from duckdb_databases() where database_name = current_database()")
     if path:
         try:
-            return Path(tempfile.mkdtemp(dir=Path(path).parent, prefix=f"{Path(path).name}.handed-over-"))
+            return _new_folder(Path(path).parent, f"{Path(path).name}.handed-over-")
         except OSError:
             pass
-    return Path(tempfile.mkdtemp(prefix="journeys-handed-over-"))
+    return _new_folder(Path(tempfile.gettempdir()), "journeys.handed-over-")
+
+
+def _new_folder(place: Path, prefix: str) -> Path:
+    """A new folder in `place` named `prefix`, the process's id and a unique part; first the folders of that
+    prefix whose process has ended (killed during a hand-over) are removed."""
+    for left in place.glob(f"{glob.escape(prefix)}*-*"):
+        pid = left.name[len(prefix):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=place, prefix=f"{prefix}{os.getpid()}-"))
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (another user's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def register_function(con: duckdb.DuckDBPyConnection, name: str, function, parameters: list[str],

@@ -5,9 +5,12 @@ loader refuses a call with a value missing or one the file does not declare."""
 import ast
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from journey_mining import db, mining, sql
@@ -183,6 +186,40 @@ def test_duckdb_gives_its_buffers_back_and_keeps_its_rows_and_its_limit(tmp_path
     assert beside.execute("select current_setting('memory_limit')").fetchall() == [("2.0 GiB",)]
     assert con.execute("select count(*), sum(a) from kept").fetchall() == [(30_000_000, 29_999_999 * 30_000_000 // 2)]
     con.commit()
+
+
+def test_the_hand_over_folder_of_a_killed_run_is_removed_by_the_next(tmp_path):
+    database = tmp_path / "journeys.duckdb"
+    db.connect(database).close()
+    killed = subprocess.Popen([sys.executable, "-c", HANDING_OVER, str(database)], stdout=subprocess.PIPE, text=True)
+    assert killed.stdout.readline() == "handing over\n"  # its Parquet file written, the run not ended
+    killed.kill()
+    killed.wait()
+    killed.stdout.close()
+    left = list(tmp_path.glob("journeys.duckdb.handed-over-*"))
+    assert len(left) == 1 and (left[0] / "pass_rows.parquet").exists()
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    kept = tmp_path / f"journeys.duckdb.handed-over-{running.pid}-abc"  # a running process's: never touched
+    kept.mkdir()
+    try:
+        con = db.connect(database)
+        with sql.handed_over(con, {"pass_rows": pa.table({"a": [1, 2]})}):
+            assert con.execute("select sum(a) from pass_rows").fetchall() == [(3,)]
+        assert list(tmp_path.glob("journeys.duckdb.handed-over-*")) == [kept]
+    finally:
+        running.kill()
+        running.wait()
+
+
+HANDING_OVER = """
+import sys, time
+import pyarrow as pa
+from journey_mining import db, sql
+con = db.connect(sys.argv[1])
+with sql.handed_over(con, {"pass_rows": pa.table({"a": list(range(1000))})}):
+    print("handing over", flush=True)
+    time.sleep(60)
+"""
 
 
 def test_an_order_txt_naming_no_file_or_no_such_phase_is_refused(sql_dir):

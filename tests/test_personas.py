@@ -207,3 +207,19 @@ def test_the_silhouette_equals_scikit_learns(seed):
                       (5, rng.integers(0, 5, 400)), (3, alone)):
         assert personas.silhouette(distances, labels, k) == pytest.approx(
             silhouette_score(distances, labels, metric="precomputed"), abs=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0.01, 100), min_size=1, max_size=40), st.integers(0, 2**31 - 1),
+       st.lists(st.sampled_from(["weighted", "uniform", "unweighted", "without"]), min_size=1, max_size=12))
+def test_batch_draws_are_numpys_own_draws(weights, seed, calls):
+    # the generator MiniBatchKMeans is given draws what numpy's RandomState draws from the same seed, whatever
+    # other draws come between
+    p = np.array(weights) / np.sum(weights)
+    uniform = np.full(len(p), 1 / len(p))
+    ours, numpys = personas.BatchDraws(seed), np.random.RandomState(seed)
+    for call in calls:
+        arguments = {"weighted": dict(size=2000, p=p), "uniform": dict(size=500, p=uniform), "unweighted": dict(size=3),
+                     "without": dict(size=1, replace=False, p=p)}[call]
+        assert (ours.choice(len(p), **arguments) == numpys.choice(len(p), **arguments)).all()
+        assert ours.randint(0, 1000) == numpys.randint(0, 1000)

@@ -12,8 +12,11 @@ States are numbered: 0 is (start), 1 … T are the definition's touchpoints (ind
 touchpoints that never occur are rows of zeros), then CONVERSION and NULL are the two absorbing states.
 """
 
+import os
 import re
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +37,7 @@ START_STATE, CONVERSION_STATE, NULL_STATE = "(start)", "(conversion)", "(null)"
 RESAMPLES = 200  # bootstrap resamples over journeys (SPEC: B = 200)
 SEED = 0
 INTERVAL = (2.5, 97.5)  # percentiles of the resampled figures
+COUNTING_THREADS = len(os.sched_getaffinity(0))  # resamples counted at once, one a core
 RESAMPLE_BATCH = 25  # resamples drawn and summed at once: their weights are a distinct-paths × batch matrix
 
 
@@ -144,11 +148,13 @@ def layout(paths: ChainPaths, touchpoints: int) -> Layout:
     before = np.where(position == 0, 0, np.r_[0, state[:-1]])
     last = np.where(np.diff(paths.offsets) > 0, np.r_[state, 0][np.maximum(paths.offsets[1:] - 1, 0)], 0)
     ends = np.where(paths.converted, states, states + 1)
-    cells = np.r_[before * width + state, last * width + ends]
-    columns = np.r_[path_of_step, np.arange(len(paths))]
-    transitions = sparse.csc_matrix((np.ones(len(cells)), (cells, columns)), shape=(states * width, len(paths)))
-    transitions.sum_duplicates()
-    return Layout(states, transitions)
+    # column p holds path p's steps, then its end: put in place, not sorted (a transition a path takes twice is
+    # two entries, which a product adds up)
+    bounds = np.r_[0, np.cumsum(np.diff(paths.offsets) + 1)]
+    cells = np.empty(bounds[-1], np.int64)
+    cells[np.arange(len(state)) + path_of_step] = before * width + state
+    cells[bounds[1:] - 1] = last * width + ends
+    return Layout(states, sparse.csc_matrix((np.ones(len(cells)), cells, bounds), shape=(states * width, len(paths))))
 
 
 def credits(paths: ChainPaths, touchpoints: int) -> dict[str, np.ndarray]:
@@ -293,8 +299,20 @@ def resampled_weights(paths: ChainPaths, resamples: int, seed: int = SEED) -> It
         return
     rng = np.random.default_rng(seed)
     path_of_journey = np.repeat(np.arange(len(paths)), paths.journeys)
-    for _ in range(resamples):
-        yield np.bincount(path_of_journey[rng.integers(0, total, total)], minlength=len(paths)).astype(float)
+
+    def counted(drawn: np.ndarray) -> np.ndarray:
+        return np.bincount(path_of_journey[drawn], minlength=len(paths)).astype(float)
+
+    # the draws come from one stream, in order; each resample's are looked up and counted (most of the time: a
+    # random read per journey) while the next ones are drawn, on the other cores (numpy lets them run at once)
+    with ThreadPoolExecutor(COUNTING_THREADS) as pool:
+        counting: deque[Future] = deque()
+        for _ in range(resamples):
+            counting.append(pool.submit(counted, rng.integers(0, total, total)))
+            if len(counting) == COUNTING_THREADS:
+                yield counting.popleft().result()
+        while counting:
+            yield counting.popleft().result()
 
 
 def resampled_chains(layout_: Layout, paths: ChainPaths, resamples: int, seed: int = SEED) -> Iterator[Chain]:

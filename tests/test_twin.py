@@ -168,12 +168,18 @@ def test_random_journeys_give_the_dense_reference_figures(tmp_path, seed):
         assert result.credits[name] == pytest.approx(credit.astype(float), abs=1e-12), name
 
 
-def test_bootstrap_resamples_are_draws_of_as_many_journeys_and_repeatable(tmp_path):
+@pytest.mark.parametrize("threads", [1, 3])
+def test_bootstrap_resamples_are_draws_of_as_many_journeys_and_repeatable(tmp_path, monkeypatch, threads):
+    monkeypatch.setattr(twin, "COUNTING_THREADS", threads)  # however many cores count the draws
     journey_definition = load(tmp_path)
     journeys = [[A, C, G], [A, B], [B, C, G], [C]] * 5
     paths = twin.chain_paths(*steps_of(journeys), journey_definition)
     drawn = list(twin.resampled_weights(paths, 30))
     assert len(drawn) == 30 and all(weights.sum() == 20 for weights in drawn)
+    # each resample: 20 journeys drawn from one numpy stream seeded 0, the journeys in chain path order
+    rng, path_of_journey = np.random.default_rng(0), np.repeat(np.arange(len(paths)), paths.journeys)
+    assert all((weights == np.bincount(path_of_journey[rng.integers(0, 20, 20)], minlength=len(paths))).all()
+               for weights in drawn)
     again = list(twin.resampled_weights(paths, 30))
     assert all((a == b).all() for a, b in zip(drawn, again))
     result = twin.build(journey_definition, paths, resamples=30)

@@ -102,8 +102,8 @@ def _settle_labels(con: duckdb.DuckDBPyConnection) -> int:
     while True:
         rounds += 1
         sql.run_steps(con, "identity", {}, phase="settle")
-        (changed,) = sql.one(con, "select count(*) from identity_labels_next as n "
-                                  "join identity_labels as l using (node) where n.label <> l.label")
-        con.execute("create or replace temp table identity_labels as select * from identity_labels_next").fetchall()
+        (changed,) = sql.one(con, "select count(*) from identity_labels_next where moved")
+        con.execute("drop table identity_labels").fetchall()
+        con.execute("alter table identity_labels_next rename to identity_labels").fetchall()
         if changed == 0:
             return rounds

@@ -22,7 +22,6 @@ groups. Alerts read each journey as it stood `horizon` days after its start: onl
 (the start plus the horizon included), converted only when its goal step is among them.
 """
 
-import difflib
 from datetime import date
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from scipy import stats
 
 from journey_mining import paths, sql
 from journey_mining.definition import PATH_JOIN, Definition
-from journey_mining.errors import UsageError
+from journey_mining.errors import UsageError, did_you_mean
 from journey_mining.exports import spreadsheet_safe
 
 ITEM_KINDS = ("variant", "transition", "stage", "conformance", "funnel_step", "conversion")
@@ -261,9 +260,8 @@ def segment_value(con: duckdb.DuckDBPyConnection, definition: Definition, segmen
     """The journeys with `value` of `segment` against the rest, each as mined."""
     names = [s.name for s in definition.segments]
     if segment not in names:
-        close = difflib.get_close_matches(segment, names, n=1, cutoff=0.6)
         raise UsageError(f"{definition.path}: no segment {segment!r} in {definition.name!r}"
-                         + (f" (did you mean {close[0]!r}?)" if close else f" (its segments: {', '.join(names) or 'none'})"))
+                         + (did_you_mean(segment, names) or f" (its segments: {', '.join(names) or 'none'})"))
     sql.run(con, "segments/scratch/journey_segment_values", {"definition": definition.name})
     grouped(con, "segment_journeys", {"segment": segment, "value": value})
     if not sql.one(con, "select exists (select 1 from segment_journeys where grp = 1)")[0]:

@@ -5,7 +5,6 @@ to the line. The YAML is read node by node (not with safe_load) to know each val
 reject keys given twice, which safe_load would silently let the last one win.
 """
 
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from journey_mining.errors import UsageError
+from journey_mining.errors import UsageError, did_you_mean
 
 MATCH_TEXT_KEYS = ("source", "event", "object", "action", "channel")
 MATCH_KEYS = MATCH_TEXT_KEYS + ("url", "properties")
@@ -417,7 +416,5 @@ class _Reader:
     def touchpoint_ref(self, node: yaml.Node, touchpoints: set[str], where: str) -> str:
         name = self.text(node, f"a touchpoint in {where}")
         if name not in touchpoints:
-            close = difflib.get_close_matches(name, sorted(touchpoints), n=1, cutoff=0.6)
-            raise self.fail(node, f"unknown touchpoint {name!r} in {where}"
-                                  + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise self.fail(node, f"unknown touchpoint {name!r} in {where}" + did_you_mean(name, touchpoints))
         return name

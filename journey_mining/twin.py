@@ -29,7 +29,7 @@ import scipy.sparse as sparse
 
 from journey_mining import sql
 from journey_mining.definition import PATH_JOIN, Definition
-from journey_mining.errors import UsageError
+from journey_mining.errors import UsageError, did_you_mean
 from journey_mining.exports import spreadsheet_safe
 from journey_mining.paths import as_bytes, goal_of, ranges, texts as path_texts
 
@@ -424,7 +424,8 @@ def parse_scenario(definition: Definition, text: str) -> Change:
         if name in (CONVERSION_STATE, NULL_STATE) and role == "target":
             return states if name == CONVERSION_STATE else states + 1
         if name not in index:
-            raise UsageError(f"scenario {text!r}: no touchpoint {name!r} in {definition.path}")
+            raise UsageError(f"scenario {text!r}: no touchpoint {name!r} in {definition.path}"
+                             + did_you_mean(name, index))
         return index[name]
 
     for kind, pattern in _SCENARIOS.items():

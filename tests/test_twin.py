@@ -250,6 +250,13 @@ def test_a_scenario_that_names_no_touchpoint_or_reads_wrong_is_bad_usage(tmp_pat
         twin.parse_scenario(load(tmp_path), scenario)
 
 
+def test_a_mistyped_touchpoint_in_a_scenario_is_named_with_the_closest_one(tmp_path):
+    with pytest.raises(twin.UsageError, match=re.escape("no touchpoint 'Bb' in ") + r".* \(did you mean 'B'\?\)$"):
+        twin.parse_scenario(load(tmp_path), "exit Bb = -20%")
+    with pytest.raises(twin.UsageError, match=r"no touchpoint 'Zebra' in [^(]*$"):  # nothing close: no guess
+        twin.parse_scenario(load(tmp_path), "remove Zebra")
+
+
 # --- the command line and the mined tables -----------------------------------------------------------------
 
 def journeys_command(*args, cwd):

@@ -1,4 +1,5 @@
-"""The one error type the product raises for problems a user can fix (bad input, busy database)."""
+"""The one error type the product raises for problems a user can fix (bad input, busy database), and the
+hint its messages give for a mistyped name."""
 
 import difflib
 from collections.abc import Iterable

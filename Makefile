@@ -1,6 +1,6 @@
 # Every target sets up what it needs: the system packages (Graphviz lays out the journey map and the
-# process models; the tests open report.html in Debian's Chromium), then a virtual environment with
-# the project installed (editable).
+# process models; the tests open report.html in Debian's Chromium and run the Spark engine on Java), then a
+# virtual environment with the project installed (editable).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,7 +11,8 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 setup: system-packages $(READY)
 
-SYSTEM_PACKAGES := $(if $(shell command -v dot),,graphviz) $(if $(wildcard /usr/bin/chromium),,chromium)
+SYSTEM_PACKAGES := $(if $(shell command -v dot),,graphviz) $(if $(wildcard /usr/bin/chromium),,chromium) \
+	$(if $(shell command -v java),,default-jre-headless)
 
 system-packages:
 	@$(if $(strip $(SYSTEM_PACKAGES)),$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES))

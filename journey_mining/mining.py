@@ -165,10 +165,17 @@ def _forget_touched_persons(con: duckdb.DuckDBPyConnection, definition: str, *, 
 
 def load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
     """The definition's stages, touchpoints, expected transitions and funnel steps as temporary tables."""
+    for name, table in definition_tables(definition).items():
+        with sql.handed_over(con, {"definition_part": table}):
+            sql.run_template(con, "journeys/scratch/definition_part", {"table": name})
+
+
+def definition_tables(definition: Definition) -> dict[str, pa.Table]:
+    """The definition's tables by name (definition_stages, definition_touchpoints, …), as every engine reads them."""
     names = [t.name for t in definition.touchpoints]
     index = {name: i for i, name in enumerate(names)}
     expected = np.argwhere(paths.edge_kinds(definition) == paths.EXPECTED)
-    tables = {
+    return {
         "definition_stages": pa.table({
             "stage_index": pa.array([s.index for s in definition.stages], pa.int32()),
             "stage": [s.name for s in definition.stages],
@@ -198,9 +205,6 @@ def load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> N
             "field": pa.array([s.field for s in definition.segments], pa.string()),
         }),
     }
-    for name, table in tables.items():
-        with sql.handed_over(con, {"definition_part": table}):
-            sql.run_template(con, "journeys/scratch/definition_part", {"table": name})
 
 
 def _edges(definition: Definition) -> pa.Table:

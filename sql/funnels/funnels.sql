@@ -20,7 +20,7 @@ reached as (
             / count(*) filter (where s.step > 1) / 1e6 as mean_s,
         median((p.step_times[s.step] - p.step_times[s.step - 1]) / 1e6) filter (where s.step > 1) as median_s
     from progress as p
-    join steps as s on s.funnel = p.funnel and len(p.step_times) >= s.step
+    join steps as s on s.funnel = p.funnel and array_length(p.step_times) >= s.step
     group by s.funnel, s.step
 ),
 

@@ -1,0 +1,175 @@
+"""The Spark engine's SQL: the statements of `sql/` run as Spark SQL over a warehouse of Parquet tables,
+translated from DuckDB's dialect by SQLGlot and the few rules below, so that no query is kept twice.
+
+- **Warehouse**: a folder (or a cluster path) with a folder of Parquet files per table, partitioned by
+  definition (`<warehouse>/<table>/definition=<name>/`, the name escaped by Spark). A step that replaces
+  a definition's rows (`delete_definition_rows`, then the folder's `insert into <table> …`) replaces that
+  partition only: the other definitions' files are not touched.
+- **Parameters** stay bound: DuckDB's `$name` is Spark's named parameter `:name`.
+- **Rules**, where SQLGlot keeps DuckDB's words or Spark means something else by them (`SPARK_RULES`):
+  `epoch_us(t)` is `unix_micros(t)`; `quantile_cont(x, p)` is the exact `percentile(x, p)` (Spark's
+  `percentile_cont` takes its value in `within group`); `median(x)` is exact in both. A statement that
+  needs a construct with no rule yet is refused by name (`SparkSqlError`), never run with another meaning.
+
+pyspark is the optional extra `journey-mining[spark]`; this module imports it only when a session starts.
+"""
+
+import os
+from collections.abc import Callable
+from functools import cache
+
+import sqlglot
+from sqlglot import exp
+
+from journey_mining import sql
+
+MASTER = "local[*]"  # JOURNEYS_SPARK_MASTER overrides it
+SETTINGS = {  # what every session of the product needs (a user's spark.* settings come on top)
+    "spark.sql.session.timeZone": "UTC",  # timestamps are UTC instants, as in DuckDB's timestamptz
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+class SparkSqlError(ValueError):
+    """A statement of sql/ that the Spark engine cannot run with the same meaning."""
+
+
+def session(settings: dict[str, str] | None = None):
+    """The Spark session: master from JOURNEYS_SPARK_MASTER (default local[*]), the product's SETTINGS and then
+    `settings` (any spark.* key)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(os.environ.get("JOURNEYS_SPARK_MASTER") or MASTER).appName("journey-mining")
+    for key, value in {**SETTINGS, **(settings or {})}.items():
+        builder = builder.config(key, value)
+    found = builder.getOrCreate()
+    found.sparkContext.setLogLevel("ERROR")  # not every shuffle's warnings: the product reports its own errors
+    return found
+
+
+def _call(name: str, *arguments: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(arguments))
+
+
+def _one_based(index: exp.Expression) -> exp.Expression:
+    """A DuckDB list index as written: SQLGlot reads a number one lower (Spark's arrays start at 0), any other
+    expression as it is."""
+    if isinstance(index, exp.Literal) and not index.is_string:
+        return exp.Literal.number(int(index.this) + 1)
+    return index
+
+
+def _refused(why: str):
+    def refuse(node: exp.Expression) -> exp.Expression:
+        raise SparkSqlError(f"`{node.sql(dialect='duckdb')}`: {why}")
+    return refuse
+
+
+# (what a node is, what it becomes on Spark); the first that applies rewrites the node
+SPARK_RULES: list[tuple[Callable[[exp.Expression], bool], Callable[[exp.Expression], exp.Expression]]] = [
+    (lambda node: isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us",
+     lambda node: _call("unix_micros", *node.expressions)),
+    (lambda node: isinstance(node, exp.PercentileCont) and node.args.get("expression") is not None,
+     lambda node: _call("percentile", node.this, node.expression)),
+    # DuckDB's list[i] counts from 1 and is null out of range: Spark's try_element_at, not its 0-based [i]
+    (lambda node: isinstance(node, exp.Bracket) and len(node.expressions) == 1,
+     lambda node: _call("try_element_at", node.this, _one_based(node.expressions[0]))),
+    (lambda node: isinstance(node, exp.Length),
+     _refused("Spark's length counts text only: write array_length for a list, strlen for text")),
+]
+
+
+def _spark_node(node: exp.Expression) -> exp.Expression:
+    for applies, rewrite in SPARK_RULES:
+        if applies(node):
+            return rewrite(node)
+    return node
+
+
+@cache
+def translated(name: str) -> exp.Expression:
+    """`sql/<name>.sql` as a syntax tree in Spark's terms (SPARK_RULES applied)."""
+    statement = sql.load(name)
+    try:
+        (tree,) = sqlglot.parse(statement.text, read="duckdb")
+        return tree.transform(_spark_node)
+    except (sqlglot.errors.ParseError, ValueError) as error:
+        raise SparkSqlError(f"{statement.where}: {error}") from error
+
+
+def spark_text(tree: exp.Expression) -> str:
+    """A translated tree as Spark SQL text."""
+    return tree.sql(dialect="spark")
+
+
+class Warehouse:
+    """Parquet tables partitioned by definition in `path`, each read by Spark as a temporary view of its name;
+    a table that has no files yet reads as empty, with the columns of its `tables/<table>.sql`."""
+
+    def __init__(self, spark, path: str):
+        self.spark = spark
+        self.path = path.rstrip("/")
+
+    def table_path(self, table: str) -> str:
+        return f"{self.path}/{table}"
+
+    def show(self, table: str) -> None:
+        """Make the temporary view `table` read the table's files as they are now."""
+        schema = table_schema(table)
+        frame = (self.spark.read.schema(schema).parquet(self.table_path(table)) if self._exists(self.table_path(table))
+                 else self.spark.createDataFrame([], schema))
+        frame.select(*schema.fieldNames()).createOrReplaceTempView(table)
+
+    def replace(self, table: str, definition: str, rows) -> None:
+        """Make `rows` (a DataFrame of the table's columns, all of `definition`) the definition's rows of `table`."""
+        self._delete(f"{self.table_path(table)}/definition={self._escaped(definition)}")
+        rows.write.mode("append").partitionBy("definition").parquet(self.table_path(table))
+        self.show(table)
+
+    def _escaped(self, value: str) -> str:
+        jvm = self.spark.sparkContext._jvm
+        return jvm.org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.escapePathName(value)
+
+    def _file_system(self, path: str):
+        jvm = self.spark.sparkContext._jvm
+        hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+        return hadoop_path, hadoop_path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration())
+
+    def _exists(self, path: str) -> bool:
+        hadoop_path, fs = self._file_system(path)
+        return fs.exists(hadoop_path)
+
+    def _delete(self, path: str) -> None:
+        hadoop_path, fs = self._file_system(path)
+        fs.delete(hadoop_path, True)
+
+
+@cache
+def table_schema(table: str):
+    """The Spark schema of a table of the warehouse, from the `create table` of its folder's tables/<table>.sql."""
+    from pyspark.sql.types import StructType
+
+    (found,) = [name for name in sql.statements_of() if name.endswith(f"/tables/{table}")]
+    tree = translated(found)
+    if not isinstance(tree, exp.Create):
+        raise SparkSqlError(f"sql/{found}.sql: not a create table")
+    columns = [f"`{column.name}` {column.args['kind'].sql(dialect='spark')}"
+               for column in tree.this.expressions if isinstance(column, exp.ColumnDef)]
+    return StructType.fromDDL(", ".join(columns))
+
+
+def run_steps(warehouse: Warehouse, folder: str, values: dict, phase: str) -> None:
+    """Run a phase of `folder` that replaces the definition's rows of its tables (`values["definition"]`), as
+    sql.run_steps does in DuckDB: each `insert into <table> <query>` replaces the definition's partition of
+    <table> with the rows of <query>, its parameters bound from `values`."""
+    for name in sql.steps(folder, phase):
+        statement = sql.load(name)
+        params = {key: values[key] for key in statement.parameters}
+        statement.check_call(params)
+        tree = translated(name)
+        if not isinstance(tree, exp.Insert):
+            raise SparkSqlError(f"{statement.where}: only `insert into <table> <query>` replaces rows on Spark")
+        table = tree.this.name
+        rows = warehouse.spark.sql(spark_text(tree.expression), args=params)  # the query, its `with` included
+        warehouse.replace(table, values["definition"], rows.toDF(*table_schema(table).fieldNames()))
+

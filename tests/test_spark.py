@@ -1,0 +1,126 @@
+"""The Spark engine's SQL against DuckDB's: the tables summed over everyone (the [sums] of journeys/, conformance/
+and funnels/), run as Spark SQL translated from the same files over the per-person tables DuckDB mined, equal
+DuckDB's own sums row by row (rates to 1e-12 relative); and the translation rules, each on its own."""
+
+import math
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from journey_mining import db, definition, identity, ingest, mining, spark, sql
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
+SUMMED = ("journeys", "conformance", "funnels")  # in mining's order: conformance reads transitions, …
+NOT_COMPARED = {"mining_runs": {"mined_at"}}  # the clock
+
+
+@pytest.fixture(scope="module")
+def session():
+    found = spark.session({"spark.master": "local[2]", "spark.sql.shuffle.partitions": "4",
+                           "spark.ui.enabled": "false"})
+    yield found
+    found.stop()
+
+
+@pytest.fixture(scope="module")
+def mined(tmp_path_factory):
+    """The bundled samples ingested and mined with both bundled definitions, in DuckDB."""
+    path = tmp_path_factory.mktemp("duckdb") / "journeys.duckdb"
+    con = db.connect(path)
+    for source in ("clickstream", "crm"):
+        ingest.ingest(con, source, sorted((SAMPLES / "landing").glob(f"*/{source}")))
+    identity.build_persons(con)
+    journeys = [definition.load(SAMPLES / "definitions" / f"{name}.yaml") for name in ("purchase", "service")]
+    for journey in journeys:
+        mining.mine(con, journey)
+    yield con, journeys
+    con.close()
+
+
+def rows_of(table: pa.Table, skip: set[str]) -> list[dict]:
+    """The rows, sorted by their columns that are not floating point (a key in every summed table)."""
+    columns = [name for name in table.column_names if name not in skip]
+    keys = [name for name in columns if not pa.types.is_floating(table.schema.field(name).type)]
+    return sorted(table.select(columns).to_pylist(), key=lambda row: [(row[k] is None, str(row[k])) for k in keys])
+
+
+def assert_same_rows(table: str, ours: pa.Table, theirs: pa.Table) -> None:
+    skip = NOT_COMPARED.get(table, set())
+    expected, found = rows_of(ours, skip), rows_of(theirs, skip)
+    assert len(found) == len(expected), table
+    for want, got in zip(expected, found):
+        assert want.keys() == got.keys(), table
+        for column, value in want.items():
+            if isinstance(value, float) and not math.isnan(value):
+                assert got[column] == pytest.approx(value, rel=1e-12, abs=0), (table, column, want)
+            else:
+                assert got[column] == value, (table, column, want)
+
+
+def test_the_sums_over_everyone_on_spark_equal_duckdbs(session, mined, tmp_path):
+    con, journeys = mined
+    warehouse = spark.Warehouse(session, str(tmp_path / "warehouse"))
+    for table in mining.PERSON_TABLES:  # the per-person tables as the per-person passes leave them
+        for journey in journeys:
+            rows = con.sql(f"select * from {table} where definition = ?", params=[journey.name]).to_arrow_table()
+            warehouse.replace(table, journey.name, session.createDataFrame(rows))
+    compared = {}
+    for journey in journeys:
+        for name, rows in mining.definition_tables(journey).items():
+            session.createDataFrame(rows).createOrReplaceTempView(name)
+        for folder in SUMMED:
+            values = {"definition": journey.name} | ({"since": None, "until": None} if folder == "journeys" else {})
+            spark.run_steps(warehouse, folder, values, "sums")
+            for table in sql.tables(folder, "sums"):
+                ours = con.sql(f"select * from {table} where definition = ?", params=[journey.name]).to_arrow_table()
+                theirs = session.table(table).where(f"definition = '{journey.name}'").toArrow()
+                assert_same_rows(table, ours, theirs)
+                compared[table] = compared.get(table, 0) + len(ours)
+    assert min(compared.values()) > 0 and compared["variants"] > 1000, compared  # every table had rows to compare
+
+
+def test_a_run_replaces_only_its_definitions_rows(session, tmp_path):
+    warehouse = spark.Warehouse(session, str(tmp_path / "warehouse"))
+    schema = spark.table_schema("rarest_edges")
+    frame = lambda rows: session.createDataFrame(rows, schema)  # noqa: E731
+    warehouse.replace("rarest_edges", "a/b c", frame([("a/b c", 1, 5), ("a/b c", 2, 7)]))
+    warehouse.replace("rarest_edges", "other", frame([("other", 3, 1)]))
+    warehouse.replace("rarest_edges", "a/b c", frame([("a/b c", 4, 2)]))
+    warehouse.replace("rarest_edges", "other", frame([]))  # none left: the partition goes
+    found = session.table("rarest_edges").toArrow().to_pylist()
+    assert found == [{"definition": "a/b c", "rarest_edge_journeys": 4, "journeys": 2}]
+
+
+@pytest.mark.parametrize("duckdb_sql, spark_sql", [
+    ("select epoch_us(t) from x", "SELECT UNIX_MICROS(t) FROM x"),
+    ("select quantile_cont(s, 0.9) from x", "SELECT PERCENTILE(s, 0.9) FROM x"),
+    ("select l[1], l[s], l[s - 1] from x", "SELECT TRY_ELEMENT_AT(l, 1), TRY_ELEMENT_AT(l, s), TRY_ELEMENT_AT(l, s - 1) FROM x"),
+])
+def test_each_rule_says_in_spark_what_duckdb_means(duckdb_sql, spark_sql):
+    import sqlglot
+
+    tree = sqlglot.parse_one(duckdb_sql, read="duckdb").transform(spark._spark_node)
+    assert spark.spark_text(tree) == spark_sql
+
+
+def test_the_rules_give_duckdbs_values_on_spark(session, con):
+    # the same expressions on both engines: 1-based list indexes (null out of range), exact interpolated
+    # quantiles, microseconds of an instant
+    import sqlglot
+
+    query = ("select l[1] as first, l[3] as third, l[5] as outside, quantile_cont(v, 0.9) as p90, median(v) as mid, "
+             "epoch_us(t) as us from (select [10, 20, 30] as l, unnest([1.0, 2.0, 4.0, 8.0]::double[]) as v, "
+             "'2026-10-01 12:00:00.123456+00'::timestamptz as t) group by l, t")
+    ours = con.sql(query).to_arrow_table().to_pylist()
+    theirs = session.sql(spark.spark_text(sqlglot.parse_one(query, read="duckdb").transform(spark._spark_node)))
+    assert theirs.toArrow().to_pylist() == ours
+    assert ours[0]["first"] == 10 and ours[0]["third"] == 30 and ours[0]["outside"] is None
+    assert ours[0]["p90"] == pytest.approx(6.8) and ours[0]["mid"] == 3.0
+
+
+def test_a_construct_spark_reads_otherwise_is_refused_by_name():
+    import sqlglot
+
+    with pytest.raises(spark.SparkSqlError, match="length counts text only"):
+        sqlglot.parse_one("select len(l) from x", read="duckdb").transform(spark._spark_node)

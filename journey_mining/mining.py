@@ -11,6 +11,7 @@ and persons whose identifiers moved), and its result equals a full run's.
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
@@ -345,32 +346,43 @@ def _fit_twin(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
     """The twin of everyone's journeys (their chain paths, cut when each was mined), its tables replaced."""
     found = sql.arrow(con, "twin/journey_chain_paths", {"definition": definition.name})
     sql.give_back_memory(con)
+    _run_reading(con, twin_tables(definition, found), "twin", {"definition": definition.name}, "sums")
+
+
+def twin_tables(definition: Definition, found: pa.Table) -> dict[str, pa.Table]:
+    """The twin fitted on the distinct chain paths twin/journey_chain_paths found: the tables its [sums] read."""
     chain_paths = twin.ChainPaths.from_texts(definition, found.column("path"), found.column("converted").to_numpy(
         zero_copy_only=False), found.column("journeys").to_numpy())
-    _run_reading(con, twin.rows(definition, twin.build(definition, chain_paths)), "twin",
-                 {"definition": definition.name}, "sums")
+    return twin.rows(definition, twin.build(definition, chain_paths))
 
 
 def _sum_segments(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
     """The personas of everyone's journeys (from their persons' token counts), then every segment's values
     with their journeys and stage KPIs; their tables replaced."""
     name = definition.name
-    names = [t.name for t in definition.touchpoints]
-    tokens = sql.arrow(con, "segments/person_tokens", {"definition": name, "touchpoints": len(names)})
+    tokens = sql.arrow(con, "segments/person_tokens", {"definition": name, "touchpoints": len(definition.touchpoints)})
     sql.give_back_memory(con)
+    tables = persona_tables(definition, tokens, lambda: sql.arrow(con, "segments/persons", {"definition": name}))
+    _run_reading(con, tables, "segments", {"definition": name}, "personas")
+    sql.run_steps(con, "segments", {"definition": name}, phase="values")
+    sql.run_steps(con, "segments", {"definition": name}, phase="sums")
+
+
+def persona_tables(definition: Definition, tokens: pa.Table, persons: Callable[[], pa.Table]) -> dict[str, pa.Table]:
+    """The personas found in the persons' token counts (segments/person_tokens): the tables the [personas] of
+    segments/ read. `persons` gives the persons in person_id order (segments/persons), asked only when
+    there are personas."""
+    names = [t.name for t in definition.touchpoints]
     found = personas.find_in(personas.token_rows(*(tokens.column(c).to_numpy() for c in ("person", "token", "count")),
                                                  len(names)), names)
     members, groups = PERSONA_MEMBER_SCHEMA.empty_table(), PERSONA_SCHEMA.empty_table()
     if found:
-        members = pa.table([sql.arrow(con, "segments/persons", {"definition": name}).column("person_id"),
-                            pa.array(found.of_person, pa.int32())], schema=PERSONA_MEMBER_SCHEMA)
+        members = pa.table([persons().column("person_id"), pa.array(found.of_person, pa.int32())],
+                           schema=PERSONA_MEMBER_SCHEMA)
         groups = pa.table([pa.array(range(1, found.k + 1), pa.int32()), found.names,
                            [json.dumps(top, ensure_ascii=False) for top in found.top_touchpoints],
                            [found.silhouette] * found.k], schema=PERSONA_SCHEMA)
-    tables = {"persona_member_rows": members, "persona_rows": groups}
-    _run_reading(con, tables, "segments", {"definition": name}, "personas")
-    sql.run_steps(con, "segments", {"definition": name}, phase="values")
-    sql.run_steps(con, "segments", {"definition": name}, phase="sums")
+    return {"persona_member_rows": members, "persona_rows": groups}
 
 
 def _sum_alerts(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:

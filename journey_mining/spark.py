@@ -16,12 +16,15 @@ pyspark is the optional extra `journey-mining[spark]`; this module imports it on
 
 import os
 from collections.abc import Callable
+from datetime import date
 from functools import cache
 
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from journey_mining import sql
+from journey_mining import mining, sql
+from journey_mining.definition import Definition
 
 MASTER = "local[*]"  # JOURNEYS_SPARK_MASTER overrides it
 SETTINGS = {  # what every session of the product needs (a user's spark.* settings come on top)
@@ -159,17 +162,58 @@ def table_schema(table: str):
 
 
 def run_steps(warehouse: Warehouse, folder: str, values: dict, phase: str) -> None:
-    """Run a phase of `folder` that replaces the definition's rows of its tables (`values["definition"]`), as
-    sql.run_steps does in DuckDB: each `insert into <table> <query>` replaces the definition's partition of
-    <table> with the rows of <query>, its parameters bound from `values`."""
+    """Run a phase of `folder` as sql.run_steps does in DuckDB, each step with the values it declares taken
+    from `values`: an `insert into <table> <query>` replaces the definition's partition of <table>
+    (`values["definition"]`) with the rows of <query>; a `create or replace temp table <name> as <query>`
+    makes <name> a temporary view of the query's rows, computed once (a local checkpoint)."""
     for name in sql.steps(folder, phase):
-        statement = sql.load(name)
-        params = {key: values[key] for key in statement.parameters}
-        statement.check_call(params)
-        tree = translated(name)
-        if not isinstance(tree, exp.Insert):
-            raise SparkSqlError(f"{statement.where}: only `insert into <table> <query>` replaces rows on Spark")
-        table = tree.this.name
-        rows = warehouse.spark.sql(spark_text(tree.expression), args=params)  # the query, its `with` included
-        warehouse.replace(table, values["definition"], rows.toDF(*table_schema(table).fieldNames()))
+        tree, params = _bound(name, values)
+        if isinstance(tree, exp.Insert):
+            table = tree.this.name
+            rows = warehouse.spark.sql(spark_text(tree.expression), args=params)  # the query, its `with` included
+            warehouse.replace(table, values["definition"], rows.toDF(*table_schema(table).fieldNames()))
+        elif isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and isinstance(tree.expression, exp.Query):
+            rows = warehouse.spark.sql(spark_text(tree.expression), args=params)
+            rows.localCheckpoint().createOrReplaceTempView(tree.this.name)
+        else:
+            raise SparkSqlError(f"sql/{name}.sql: neither `insert into <table> <query>` nor `create … table <name> as "
+                                "<query>`, what a step runs on Spark")
 
+
+def query(warehouse: Warehouse, name: str, values: dict) -> pa.Table:
+    """The rows of the query `sql/<name>.sql`, its parameters taken from `values`, as Arrow."""
+    tree, params = _bound(name, values)
+    return warehouse.spark.sql(spark_text(tree), args=params).toArrow()
+
+
+def _bound(name: str, values: dict) -> tuple[exp.Expression, dict]:
+    """The statement translated, and the values of the parameters it declares (all of them must be there)."""
+    statement = sql.load(name)
+    params = {key: values[key] for key in statement.parameters if key in values}
+    statement.check_call(params)
+    return translated(name), params
+
+
+def sum_everyone(warehouse: Warehouse, definition: Definition, since: date | None, until: date | None) -> None:
+    """The tables over everyone of a definition, summed from the per-person tables in the warehouse as
+    mining.mine sums them in DuckDB: the [sums] of journeys/, conformance/ and funnels/, the twin, the
+    personas and the segments (the alerts and trends are not on Spark yet)."""
+    spark = warehouse.spark
+    name = definition.name
+    _hand_over(spark, mining.definition_tables(definition))
+    run_steps(warehouse, "journeys", {"definition": name, "since": since, "until": until}, "sums")
+    run_steps(warehouse, "conformance", {"definition": name}, "sums")
+    run_steps(warehouse, "funnels", {"definition": name}, "sums")
+    _hand_over(spark, mining.twin_tables(definition, query(warehouse, "twin/journey_chain_paths", {"definition": name})))
+    run_steps(warehouse, "twin", {"definition": name}, "sums")
+    tokens = query(warehouse, "segments/person_tokens", {"definition": name, "touchpoints": len(definition.touchpoints)})
+    _hand_over(spark, mining.persona_tables(definition, tokens,
+                                            lambda: query(warehouse, "segments/persons", {"definition": name})))
+    for phase in ("personas", "values", "sums"):
+        run_steps(warehouse, "segments", {"definition": name}, phase)
+
+
+def _hand_over(spark, tables: dict[str, pa.Table]) -> None:
+    """Figures made in Python, as the temporary views their statements read."""
+    for view, rows in tables.items():
+        spark.createDataFrame(rows).createOrReplaceTempView(view)

@@ -84,18 +84,13 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
     try:
         for (table,) in sql.run(con, "journeys/outdated_tables"):  # names from that fixed list only
             sql.run_template(con, "journeys/drop_outdated_table", {"table": table})
-        for folder in FOLDERS:
-            sql.run_steps(con, folder, {}, phase="tables")
-        load_definition(con, definition)
+        prepare(con, definition)
         latest = None if full else sql.one(
             con, "select coalesce(last_file_id, 0) from mining_state where definition = ? and definition_sha256 = ? "
                  "and mined_by = ? and since is not distinct from ? and until is not distinct from ?",
             [name, fingerprint, mining_code_digest(), since, until])
-        remined = _forget_touched_persons(con, name, last_file_id=latest[0] if latest else None)
-        passes = _passes(con, everyone=remined is None)
-        _classify(con, definition, since, until, everyone=remined is None, passes=passes)
-        for mining_pass in range(passes):
-            _mine_pass(con, definition, mining_pass)
+        remined = forget_touched_persons(con, name, last_file_id=latest[0] if latest else None)
+        mine_persons(con, definition, since, until, everyone=remined is None)
         _delete_definition_rows(con, name, SUMMED_TABLES)
         sql.run_steps(con, "journeys", {"definition": name, "since": since, "until": until}, phase="sums")
         sql.run_steps(con, "conformance", {"definition": name}, phase="sums")
@@ -147,7 +142,7 @@ def _passes(con: duckdb.DuckDBPyConnection, *, everyone: bool) -> int:
     return max(1, math.ceil(events / EVENTS_PER_PASS))
 
 
-def _forget_touched_persons(con: duckdb.DuckDBPyConnection, definition: str, *, last_file_id: int | None) -> int | None:
+def forget_touched_persons(con: duckdb.DuckDBPyConnection, definition: str, *, last_file_id: int | None) -> int | None:
     """Remove the person-table rows of the persons this run mines again (listed in `touched_persons`): those
     touched since file `last_file_id`, or everyone when it is None. Their number; None for everyone."""
     parameters = {"definition": definition}
@@ -162,6 +157,23 @@ def _forget_touched_persons(con: duckdb.DuckDBPyConnection, definition: str, *, 
         if table not in JOURNEY_TABLES:
             sql.run_template(con, "journeys/delete_touched_rows", {"table": table}, parameters)
     return sql.one(con, "select count(*) from touched_persons")[0]
+
+
+def prepare(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
+    """The tables mining writes, made where missing, and the definition's tables (load_definition)."""
+    for folder in FOLDERS:
+        sql.run_steps(con, folder, {}, phase="tables")
+    load_definition(con, definition)
+
+
+def mine_persons(con: duckdb.DuckDBPyConnection, definition: Definition, since: date | None, until: date | None, *,
+                 everyone: bool) -> None:
+    """The person-table rows of the persons mined (everyone, or those in touched_persons): their events
+    classified, then cut into journeys pass by pass."""
+    passes = _passes(con, everyone=everyone)
+    _classify(con, definition, since, until, everyone=everyone, passes=passes)
+    for mining_pass in range(passes):
+        _mine_pass(con, definition, mining_pass)
 
 
 def load_definition(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:

@@ -10,20 +10,26 @@ translated from DuckDB's dialect by SQLGlot and the few rules below, so that no 
   `epoch_us(t)` is `unix_micros(t)`; `quantile_cont(x, p)` is the exact `percentile(x, p)` (Spark's
   `percentile_cont` takes its value in `within group`); `median(x)` is exact in both. A statement that
   needs a construct with no rule yet is refused by name (`SparkSqlError`), never run with another meaning.
+- **Per-person work** (`mine_persons`): Spark shuffles the events into buckets of persons, and each bucket is
+  mined by the product's own DuckDB code in the Python worker it lands on, in a database in memory; the
+  **sums over everyone** (`sum_everyone`) run as Spark SQL.
 
 pyspark is the optional extra `journey-mining[spark]`; this module imports it only when a session starts.
 """
 
 import os
+import sys
 from collections.abc import Callable
 from datetime import date
 from functools import cache
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
-from journey_mining import mining, sql
+from journey_mining import db, mining, sql
 from journey_mining.definition import Definition
 
 MASTER = "local[*]"  # JOURNEYS_SPARK_MASTER overrides it
@@ -42,7 +48,10 @@ def session(settings: dict[str, str] | None = None):
     `settings` (any spark.* key)."""
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.master(os.environ.get("JOURNEYS_SPARK_MASTER") or MASTER).appName("journey-mining")
+    master = (settings or {}).get("spark.master") or os.environ.get("JOURNEYS_SPARK_MASTER") or MASTER
+    if master.startswith("local"):  # Python workers on this machine: this environment's Python, unless one is named
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(master).appName("journey-mining")
     for key, value in {**SETTINGS, **(settings or {})}.items():
         builder = builder.config(key, value)
     found = builder.getOrCreate()
@@ -217,3 +226,81 @@ def _hand_over(spark, tables: dict[str, pa.Table]) -> None:
     """Figures made in Python, as the temporary views their statements read."""
     for view, rows in tables.items():
         spark.createDataFrame(rows).createOrReplaceTempView(view)
+
+
+def mine_persons(warehouse: Warehouse, definition: Definition, since: date | None, until: date | None, *,
+                 buckets: int) -> None:
+    """Every person's rows of the per-person tables of `definition` (mining.PERSON_TABLES), replacing the
+    definition's partitions: Spark shuffles the loaded events (the temporary views events, identities and
+    persons) into `buckets` of persons, and each bucket is mined where it lands by the product's own DuckDB
+    code (mining.mine_persons, in a database in memory)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    spark = warehouse.spark
+    schema = _bucket_schema()
+    arrow_schema = to_arrow_schema(schema, timezone="UTC")  # the workers build their rows to it (no session there)
+    _make_view(spark, "identity/tables/keyed_events")
+    tree, params = _bound("journeys/bucketed_events", {"buckets": buckets})
+    rows = spark.sql(spark_text(tree), args=params)
+
+    def mine_bucket(key, bucket_rows):  # no type hints: Spark reads them as a request for another calling form
+        return _mine_bucket(definition, since, until, (key[0].as_py() + buckets) << 40, arrow_schema, bucket_rows)
+
+    mined = rows.groupBy("bucket").applyInArrow(mine_bucket, schema).localCheckpoint()
+    for table in mining.PERSON_TABLES:
+        columns = [F.col(f"{table}__{name}").alias(name) for name in table_schema(table).fieldNames()]
+        warehouse.replace(table, definition.name, mined.where(F.col("person_table") == table).select(*columns))
+
+
+def _bucket_schema():
+    """What a bucket's mining returns: the rows of every per-person table, each table's columns prefixed
+    with its name (`journeys__path`), and person_table naming the table a row belongs to."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    return StructType([StructField("person_table", StringType()), *(
+        StructField(f"{table}__{field.name}", field.dataType, nullable=True)
+        for table in mining.PERSON_TABLES for field in table_schema(table).fields)])
+
+
+def _mine_bucket(definition: Definition, since: date | None, until: date | None, shift: int, schema: pa.Schema,
+                 rows: pa.Table) -> pa.Table:
+    """One bucket of persons mined in a DuckDB database in memory: its events, identities and persons loaded
+    from `rows` (journeys/bucketed_events), then mining.mine_persons; the rows of the per-person tables as
+    `schema` (_bucket_schema) says, the bucket's journey keys moved by `shift` (apart from every other
+    bucket's)."""
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    for folder in db.SCHEMA_FOLDERS:
+        sql.run_steps(con, folder, {}, phase="tables")
+    mining.prepare(con, definition)
+    person_columns = {f"person_{name}": name for name in ("identifiers", "events", "first_seen_at", "last_seen_at")}
+    for table, source in (("events", rows), ("identities", rows),
+                          ("persons", rows.rename_columns([person_columns.get(name, name) for name in rows.column_names]))):
+        loaded = source.select(con.table(table).columns)
+        if table != "events":
+            loaded = loaded.group_by(loaded.column_names).aggregate([])  # one row per identifier, per person
+        con.from_arrow(loaded).insert_into(table)
+    mining.forget_touched_persons(con, definition.name, last_file_id=None)
+    mining.mine_persons(con, definition, since, until, everyone=True)
+    parts = []
+    for table in mining.PERSON_TABLES:
+        found = con.table(table).to_arrow_table()
+        if "journey_key" in found.column_names:
+            found = found.set_column(found.column_names.index("journey_key"), "journey_key",
+                                     pc.add(found.column("journey_key"), shift))
+        columns = {f"{table}__{name}": found.column(name) for name in found.column_names}
+        parts.append(pa.table([
+            pa.repeat(pa.scalar(table), len(found)) if field.name == "person_table"
+            else columns[field.name].cast(field.type) if field.name in columns
+            else pa.nulls(len(found), field.type) for field in schema], schema=schema))
+    con.close()
+    return pa.concat_tables(parts)
+
+
+def _make_view(spark, name: str) -> None:
+    """A `create or replace view <name> as <query>` of sql/ as Spark's temporary view of that name."""
+    tree, params = _bound(name, {})
+    if not (isinstance(tree, exp.Create) and tree.args.get("kind") == "VIEW"):
+        raise SparkSqlError(f"sql/{name}.sql: not a `create view`")
+    spark.sql(spark_text(tree.expression), args=params).createOrReplaceTempView(tree.this.name)

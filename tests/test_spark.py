@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import test_mining_reference as reference
 
 from journey_mining import db, definition, identity, ingest, mining, spark, sql
 
@@ -128,9 +129,28 @@ def test_a_construct_spark_reads_otherwise_is_refused_by_name():
 
 
 def test_persons_mined_in_spark_buckets_give_duckdbs_rows_and_sums(session, mined, tmp_path):
-    # the loaded events, identities and persons as the Spark engine's ingest and identity will leave them;
-    # each bucket of persons mined by the product's DuckDB code where Spark puts it, then summed on Spark
-    con, journeys = mined
+    compared = assert_mined_on_spark_as_in_duckdb(session, *mined, tmp_path)
+    assert min(compared.values()) > 0, compared  # every per-person table had rows to compare
+
+
+@pytest.mark.parametrize("seed, inactivity, end_on_goal, collapse", [
+    (5, "1d", True, False),   # gaps of exactly the inactivity stay in the journey; goals in a row; repeats kept
+    (8, "3d", False, True),  # goals do not end journeys; repeats collapsed
+])
+def test_spark_mines_ties_repeats_gaps_at_the_timeout_and_goals_in_a_row_as_duckdb(session, tmp_path, seed, inactivity,
+                                                                                  end_on_goal, collapse):
+    # the brute-force reference's events: several events of a person at one second, the same touchpoint
+    # again and again, gaps of 0 s to 9 days (one day: exactly the timeout of the first case)
+    rows = reference.random_events(seed, 150)
+    con = reference.mined(tmp_path, rows, inactivity, end_on_goal, collapse)
+    assert_mined_on_spark_as_in_duckdb(session, con, [definition.load(tmp_path / "reference.yaml")], tmp_path)
+    con.close()
+
+
+def assert_mined_on_spark_as_in_duckdb(session, con, journeys, tmp_path) -> dict[str, int]:
+    """The loaded events, identities and persons (as the Spark engine's ingest and identity will leave them)
+    mined in Spark buckets of persons, then summed on Spark: every per-person and every summed table equals
+    DuckDB's. The per-person rows compared, by table."""
     for table in ("events", "identities", "persons"):
         session.createDataFrame(con.sql(f"select * from {table}").to_arrow_table()).createOrReplaceTempView(table)
     warehouse = spark.Warehouse(session, str(tmp_path / "warehouse"))
@@ -148,4 +168,5 @@ def test_persons_mined_in_spark_buckets_give_duckdbs_rows_and_sums(session, mine
         for table in SUMMED:
             ours = con.sql(f"select * from {table} where definition = ?", params=[journey.name]).to_arrow_table()
             assert_same_rows(table, ours, session.table(table).where(f"definition = '{journey.name}'").toArrow())
-    assert min(compared.values()) > 0, compared  # every per-person table had rows to compare
+    assert compared["journeys"] > 100 and compared["journey_steps"] > compared["journeys"], compared
+    return compared

@@ -10,9 +10,9 @@ translated from DuckDB's dialect by SQLGlot and the few rules below, so that no 
   `epoch_us(t)` is `unix_micros(t)`; `quantile_cont(x, p)` is the exact `percentile(x, p)` (Spark's
   `percentile_cont` takes its value in `within group`); `median(x)` is exact in both. A statement that
   needs a construct with no rule yet is refused by name (`SparkSqlError`), never run with another meaning.
-- **Per-person work** (`mine_persons`): Spark shuffles the events into buckets of persons, and each bucket is
-  mined by the product's own DuckDB code in the Python worker it lands on, in a database in memory; the
-  **sums over everyone** (`sum_everyone`) run as Spark SQL.
+- **Identity** (`build_persons`) and the **sums over everyone** (`sum_everyone`) run as Spark SQL. The
+  **per-person work** (`mine_persons`): Spark shuffles the events into buckets of persons, and each bucket
+  is mined by the product's own DuckDB code in the Python worker it lands on, in a database in memory.
 
 pyspark is the optional extra `journey-mining[spark]`; this module imports it only when a session starts.
 """
@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
-from journey_mining import db, mining, sql
+from journey_mining import db, identity, mining, pseudonyms, sql
 from journey_mining.definition import Definition
 
 MASTER = "local[*]"  # JOURNEYS_SPARK_MASTER overrides it
@@ -138,6 +138,11 @@ class Warehouse:
         rows.write.mode("append").partitionBy("definition").parquet(self.table_path(table))
         self.show(table)
 
+    def overwrite(self, table: str, rows) -> None:
+        """Make `rows` (a DataFrame of the table's columns) all the rows of `table`."""
+        rows.write.mode("overwrite").parquet(self.table_path(table))
+        self.show(table)
+
     def _escaped(self, value: str) -> str:
         jvm = self.spark.sparkContext._jvm
         return jvm.org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.escapePathName(value)
@@ -159,12 +164,17 @@ class Warehouse:
 @cache
 def table_schema(table: str):
     """The Spark schema of a table of the warehouse, from the `create table` of its folder's tables/<table>.sql."""
-    from pyspark.sql.types import StructType
-
     (found,) = [name for name in sql.statements_of() if name.endswith(f"/tables/{table}")]
     tree = translated(found)
     if not isinstance(tree, exp.Create):
         raise SparkSqlError(f"sql/{found}.sql: not a create table")
+    return _ddl_schema(tree)
+
+
+def _ddl_schema(tree: exp.Create):
+    """The Spark schema of the columns a `create table <name> (<columns>)` declares."""
+    from pyspark.sql.types import StructType
+
     columns = [f"`{column.name}` {column.args['kind'].sql(dialect='spark')}"
                for column in tree.this.expressions if isinstance(column, exp.ColumnDef)]
     return StructType.fromDDL(", ".join(columns))
@@ -180,10 +190,16 @@ def run_steps(warehouse: Warehouse, folder: str, values: dict, phase: str) -> No
         if isinstance(tree, exp.Insert):
             table = tree.this.name
             rows = warehouse.spark.sql(spark_text(tree.expression), args=params)  # the query, its `with` included
-            warehouse.replace(table, values["definition"], rows.toDF(*table_schema(table).fieldNames()))
+            rows = rows.toDF(*table_schema(table).fieldNames())
+            if "definition" in table_schema(table).fieldNames():
+                warehouse.replace(table, values["definition"], rows)
+            else:  # a table made anew by every run (identity's)
+                warehouse.overwrite(table, rows)
         elif isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and isinstance(tree.expression, exp.Query):
             rows = warehouse.spark.sql(spark_text(tree.expression), args=params)
             rows.localCheckpoint().createOrReplaceTempView(tree.this.name)
+        elif isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and isinstance(tree.this, exp.Schema):
+            warehouse.spark.createDataFrame([], _ddl_schema(tree)).createOrReplaceTempView(tree.this.this.name)
         else:
             raise SparkSqlError(f"sql/{name}.sql: neither `insert into <table> <query>` nor `create … table <name> as "
                                 "<query>`, what a step runs on Spark")
@@ -304,3 +320,35 @@ def _make_view(spark, name: str) -> None:
     if not (isinstance(tree, exp.Create) and tree.args.get("kind") == "VIEW"):
         raise SparkSqlError(f"sql/{name}.sql: not a `create view`")
     spark.sql(spark_text(tree.expression), args=params).createOrReplaceTempView(tree.this.name)
+
+
+def build_persons(warehouse: Warehouse, key: bytes, *, max_ids_per_person: int = identity.MAX_IDS_PER_PERSON) -> int:
+    """Identities, persons and oversize components made anew from every loaded event (the temporary view
+    events), as identity.build_persons makes them in DuckDB (a full rebuild), pseudonymised with `key`:
+    the same statements, the label rounds repeated until no label moves. The number of rounds."""
+    spark = warehouse.spark
+    spark.udf.register("keyed_hash", _keyed_hash(key))
+    _make_view(spark, "identity/tables/keyed_events")
+    run_steps(warehouse, "identity", {"after_file_id": 0}, "rows")
+    run_steps(warehouse, "identity", {}, "links")
+    spark.table("identity_nodes").selectExpr("node", "node as label").localCheckpoint().createOrReplaceTempView(
+        "identity_labels")  # each node its own label, as identity.py starts them
+    rounds = 0
+    while True:
+        rounds += 1
+        run_steps(warehouse, "identity", {}, "settle")
+        moved = spark.table("identity_labels_next").where("moved").count()
+        spark.table("identity_labels_next").createOrReplaceTempView("identity_labels")
+        if moved == 0:
+            break
+    run_steps(warehouse, "identity", {"max_ids": max_ids_per_person}, "assign")
+    run_steps(warehouse, "identity", {}, "rebuilt")
+    return rounds
+
+
+def _keyed_hash(key: bytes):
+    """pseudonyms.keyed_hash with `key` as Spark's function keyed_hash (the key travels in the function, never
+    in a statement's text)."""
+    from pyspark.sql.functions import udf
+
+    return udf(lambda text: None if text is None else pseudonyms.keyed_hash(key, text), "string")

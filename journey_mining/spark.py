@@ -103,10 +103,19 @@ def translated(name: str) -> exp.Expression:
     """`sql/<name>.sql` as a syntax tree in Spark's terms (SPARK_RULES applied)."""
     statement = sql.load(name)
     try:
-        (tree,) = sqlglot.parse(statement.text, read="duckdb")
-        return tree.transform(_spark_node)
+        return _in_spark_terms(statement.text)
     except (sqlglot.errors.ParseError, ValueError) as error:
         raise SparkSqlError(f"{statement.where}: {error}") from error
+
+
+def _in_spark_terms(duckdb_sql: str) -> exp.Expression:
+    (tree,) = sqlglot.parse(duckdb_sql, read="duckdb")
+    return tree.transform(_spark_node)
+
+
+def spark_sql(duckdb_sql: str) -> str:
+    """One statement in DuckDB's dialect as Spark SQL (SPARK_RULES applied)."""
+    return spark_text(_in_spark_terms(duckdb_sql))
 
 
 def spark_text(tree: exp.Expression) -> str:
@@ -183,8 +192,10 @@ def _ddl_schema(tree: exp.Create):
 def run_steps(warehouse: Warehouse, folder: str, values: dict, phase: str) -> None:
     """Run a phase of `folder` as sql.run_steps does in DuckDB, each step with the values it declares taken
     from `values`: an `insert into <table> <query>` replaces the definition's partition of <table>
-    (`values["definition"]`) with the rows of <query>; a `create or replace temp table <name> as <query>`
-    makes <name> a temporary view of the query's rows, computed once (a local checkpoint)."""
+    (`values["definition"]`) with the rows of <query>, or all of <table> when it has no definition column
+    (identity's tables, made anew by every build); a `create or replace temp table <name> as <query>`
+    makes <name> a temporary view of the query's rows, computed once (a local checkpoint), and one with
+    columns only an empty view."""
     for name in sql.steps(folder, phase):
         tree, params = _bound(name, values)
         if isinstance(tree, exp.Insert):
@@ -201,8 +212,8 @@ def run_steps(warehouse: Warehouse, folder: str, values: dict, phase: str) -> No
         elif isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and isinstance(tree.this, exp.Schema):
             warehouse.spark.createDataFrame([], _ddl_schema(tree)).createOrReplaceTempView(tree.this.this.name)
         else:
-            raise SparkSqlError(f"sql/{name}.sql: neither `insert into <table> <query>` nor `create … table <name> as "
-                                "<query>`, what a step runs on Spark")
+            raise SparkSqlError(f"sql/{name}.sql: neither `insert into <table> <query>` nor `create … table <name>`, "
+                                "what a step runs on Spark")
 
 
 def query(warehouse: Warehouse, name: str, values: dict) -> pa.Table:

@@ -1,7 +1,7 @@
-"""The Spark engine's SQL against DuckDB's: the tables summed over everyone (the [sums] of journeys/, conformance/
-and funnels/, the twin, personas and segments), run as Spark SQL translated from the same files over the
-per-person tables DuckDB mined, equal DuckDB's own sums row by row (rates to 1e-12 relative); and the
-translation rules, each on its own."""
+"""The Spark engine against DuckDB's: identity (Spark SQL), the per-person tables (each bucket of persons mined
+by the DuckDB code in Spark's Python workers) and the tables summed over everyone (Spark SQL), from the same
+statement files, equal to DuckDB's row by row (rates to 1e-12 relative) on the samples and on the brute-force
+reference's events; and the translation rules, each on its own."""
 
 import math
 from pathlib import Path
@@ -38,9 +38,9 @@ def mined(tmp_path_factory):
         for source in ("clickstream", "crm"):
             ingest.ingest(con, source, sorted((SAMPLES / "landing").glob(f"*/{source}")))
         identity.build_persons(con)
-    journeys = [definition.load(SAMPLES / "definitions" / f"{name}.yaml") for name in ("purchase", "service")]
-    for journey in journeys:
-        mining.mine(con, journey)
+        journeys = [definition.load(SAMPLES / "definitions" / f"{name}.yaml") for name in ("purchase", "service")]
+        for journey in journeys:
+            mining.mine(con, journey)
     yield con, journeys
     con.close()
 
@@ -104,32 +104,25 @@ def test_a_run_replaces_only_its_definitions_rows(session, tmp_path):
     ("select l[1], l[s], l[s - 1] from x", "SELECT TRY_ELEMENT_AT(l, 1), TRY_ELEMENT_AT(l, s), TRY_ELEMENT_AT(l, s - 1) FROM x"),
 ])
 def test_each_rule_says_in_spark_what_duckdb_means(duckdb_sql, spark_sql):
-    import sqlglot
-
-    tree = sqlglot.parse_one(duckdb_sql, read="duckdb").transform(spark._spark_node)
-    assert spark.spark_text(tree) == spark_sql
+    assert spark.spark_sql(duckdb_sql) == spark_sql
 
 
 def test_the_rules_give_duckdbs_values_on_spark(session, con):
     # the same expressions on both engines: 1-based list indexes (null out of range), exact interpolated
     # quantiles, microseconds of an instant
-    import sqlglot
-
     query = ("select l[1] as first, l[3] as third, l[5] as outside, quantile_cont(v, 0.9) as p90, median(v) as mid, "
              "epoch_us(t) as us from (select [10, 20, 30] as l, unnest([1.0, 2.0, 4.0, 8.0]::double[]) as v, "
              "'2026-10-01 12:00:00.123456+00'::timestamptz as t) group by l, t")
     ours = con.sql(query).to_arrow_table().to_pylist()
-    theirs = session.sql(spark.spark_text(sqlglot.parse_one(query, read="duckdb").transform(spark._spark_node)))
+    theirs = session.sql(spark.spark_sql(query))
     assert theirs.toArrow().to_pylist() == ours
     assert ours[0]["first"] == 10 and ours[0]["third"] == 30 and ours[0]["outside"] is None
     assert ours[0]["p90"] == pytest.approx(6.8) and ours[0]["mid"] == 3.0
 
 
 def test_a_construct_spark_reads_otherwise_is_refused_by_name():
-    import sqlglot
-
     with pytest.raises(spark.SparkSqlError, match="length counts text only"):
-        sqlglot.parse_one("select len(l) from x", read="duckdb").transform(spark._spark_node)
+        spark.spark_sql("select len(l) from x")
 
 
 def test_persons_mined_in_spark_buckets_give_duckdbs_rows_and_sums(session, mined, tmp_path):

@@ -8,8 +8,10 @@ translated from DuckDB's dialect by SQLGlot and the few rules below, so that no 
 - **Parameters** stay bound: DuckDB's `$name` is Spark's named parameter `:name`.
 - **Rules**, where SQLGlot keeps DuckDB's words or Spark means something else by them (`SPARK_RULES`):
   `epoch_us(t)` is `unix_micros(t)`; `quantile_cont(x, p)` is the exact `percentile(x, p)` (Spark's
-  `percentile_cont` takes its value in `within group`); `median(x)` is exact in both. A statement that
-  needs a construct with no rule yet is refused by name (`SparkSqlError`), never run with another meaning.
+  `percentile_cont` takes its value in `within group`; `median(x)` is exact in both); DuckDB's `list[i]`
+  counts from 1 and is null out of range, Spark's `try_element_at(list, i)`. A construct known to mean
+  something else with no rule (`len`) is refused by name (`SparkSqlError`); tests/test_spark.py, which
+  holds every translated statement's rows to DuckDB's, is what finds the others.
 - **Identity** (`build_persons`) and the **sums over everyone** (`sum_everyone`) run as Spark SQL. The
   **per-person work** (`mine_persons`): Spark shuffles the events into buckets of persons, and each bucket
   is mined by the product's own DuckDB code in the Python worker it lands on, in a database in memory.

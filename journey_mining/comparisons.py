@@ -220,20 +220,27 @@ def kinds(table: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(difference, kind, None), index=table.index, dtype=object)
 
 
-def alerts(con: duckdb.DuckDBPyConnection, definition: Definition) -> pd.DataFrame:
+def latest_event_day(con: duckdb.DuckDBPyConnection) -> int | None:
+    """T of the alerts and trends: the UTC day of the latest loaded event, as days since 1970-01-01."""
+    return sql.run(con, "comparisons/latest_event_day")[0][0]
+
+
+def alerts(con: duckdb.DuckDBPyConnection, definition: Definition, latest_day: int | None) -> pd.DataFrame:
     """The nightly alerts: the latest window's journeys against the window before, each read as it stood
-    `alerts.horizon` after its start; only the differences."""
+    `alerts.horizon` after its start, the windows ending `alerts.horizon` before `latest_day`
+    (latest_event_day); only the differences."""
     window, horizon = definition.alerts.window_days, definition.alerts.horizon_days
-    grouped(con, "alert_windows", {"definition": definition.name, "horizon_days": horizon, "window_days": window})
+    grouped(con, "alert_windows", {"definition": definition.name, "horizon_days": horizon, "window_days": window,
+                                   "latest_day": latest_day})
     compared = compare(counts(con, definition, "alert_windows", horizon))
     return compared[compared["kind"].notna()].reset_index(drop=True)
 
 
-def trends(con: duckdb.DuckDBPyConnection, definition: Definition) -> pd.DataFrame:
+def trends(con: duckdb.DuckDBPyConnection, definition: Definition, latest_day: int | None) -> pd.DataFrame:
     """Per start week (its Monday) and item: x, n and share of the journeys started that week, each read as
     alerts read it; variants and transitions only in the weeks that have them."""
     horizon = definition.alerts.horizon_days
-    grouped(con, "trend_weeks", {"definition": definition.name, "horizon_days": horizon})
+    grouped(con, "trend_weeks", {"definition": definition.name, "horizon_days": horizon, "latest_day": latest_day})
     counted = counts(con, definition, "trend_weeks", horizon)
     counted["week"] = pd.to_datetime(counted["group"], unit="D").dt.date
     counted["share"] = counted["x"] / counted["n"].where(counted["n"] > 0)

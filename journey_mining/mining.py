@@ -97,7 +97,7 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
         sql.run_steps(con, "funnels", {"definition": name}, phase="sums")
         _fit_twin(con, definition)
         _sum_segments(con, definition)
-        _sum_alerts(con, definition)
+        sum_alerts(con, definition, comparisons.latest_event_day(con))
         _delete_definition_rows(con, name, sql.tables("journeys", "state"))
         sql.run_steps(con, "journeys", {"definition": name, "definition_sha256": fingerprint, "since": since,
                                         "until": until, "remined_persons": remined, "mined_by": mining_code_digest()},
@@ -397,9 +397,10 @@ def persona_tables(definition: Definition, tokens: pa.Table, persons: Callable[[
     return {"persona_member_rows": members, "persona_rows": groups}
 
 
-def _sum_alerts(con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
-    """The nightly structure alerts and the trends they come from; their tables replaced."""
-    found, weekly = comparisons.alerts(con, definition), comparisons.trends(con, definition)
+def sum_alerts(con: duckdb.DuckDBPyConnection, definition: Definition, latest_day: int | None) -> None:
+    """The nightly structure alerts and the trends they come from, T being `latest_day`
+    (comparisons.latest_event_day); their tables replaced."""
+    found, weekly = comparisons.alerts(con, definition, latest_day), comparisons.trends(con, definition, latest_day)
     tables = {"alert_rows": pa.Table.from_pandas(found.assign(alert_order=np.arange(len(found))),
                                                  schema=comparisons.ALERT_SCHEMA, preserve_index=False),
               "trend_rows": pa.Table.from_pandas(weekly.assign(trend_order=np.arange(len(weekly))),

@@ -21,9 +21,13 @@ pyspark is the optional extra `journey-mining[spark]`; this module imports it on
 
 import os
 import sys
-from collections.abc import Callable
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -31,10 +35,15 @@ import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
-from journey_mining import db, identity, mining, pseudonyms, sql
+from journey_mining import comparisons, db, identity, mining, pseudonyms, run, sql
 from journey_mining.definition import Definition
 
 MASTER = "local[*]"  # JOURNEYS_SPARK_MASTER overrides it
+EVENTS_PER_BUCKET = 2_000_000  # a bucket of persons is mined in one DuckDB in memory: about 1 GiB at this size
+# What the driver's DuckDB reads from the warehouse for the alerts, conformance and the files of a definition:
+# the per-person and summed tables (the definition's rows), and what the run summary tells of ingest and identity.
+MIRRORED = (*mining.PERSON_TABLES, *(t for t in mining.SUMMED_TABLES if t not in sql.tables("comparisons", "sums")))
+MIRRORED_WHOLE = ("ingested_files", "oversize_components")
 SETTINGS = {  # what every session of the product needs (a user's spark.* settings come on top)
     "spark.sql.session.timeZone": "UTC",  # timestamps are UTC instants, as in DuckDB's timestamptz
     "spark.ui.showConsoleProgress": "false",
@@ -365,3 +374,61 @@ def _keyed_hash(key: bytes):
     from pyspark.sql.functions import udf
 
     return udf(lambda text: None if text is None else pseudonyms.keyed_hash(key, text), "string")
+
+
+def mine_definition(warehouse: Warehouse, definition: Definition, out: Path, *, since: date | None = None,
+                    until: date | None = None, buckets: int | None = None, workbook: bool = False,
+                    event_log: bool = False, progress: Callable[[str], None] = lambda step: None) -> dict:
+    """run.mine_definition on Spark: the per-person tables and the sums over everyone made in the warehouse,
+    then the alerts, fitness and precision and the files made by the DuckDB code on a copy of the
+    definition's mined tables in the driver (`mirrored`), the alerts and conformance written back. The run
+    summary. Always a full run: every person mined again."""
+    timings = {}
+    started = time.perf_counter()
+    progress("mining journeys")
+    mine_persons(warehouse, definition, since, until, buckets=buckets or default_buckets(warehouse))
+    sum_everyone(warehouse, definition, since, until)
+    with mirrored(warehouse, definition) as con:
+        mining.sum_alerts(con, definition, query(warehouse, "comparisons/latest_event_day", {})[0][0].as_py())
+        write_back(warehouse, con, definition.name, sql.tables("comparisons", "sums"))
+        timings["mine"] = time.perf_counter() - started
+        started = time.perf_counter()
+        progress("fitness and precision")
+        run.conform(con, definition)
+        write_back(warehouse, con, definition.name, sql.tables("conformance", "model"))
+        timings["conformance"] = time.perf_counter() - started
+        progress("writing files")
+        return run.export(con, definition, out, timings=timings, workbook=workbook, event_log=event_log)
+
+
+def default_buckets(warehouse: Warehouse) -> int:
+    """Buckets of persons for mine_persons: one per EVENTS_PER_BUCKET loaded events, at least one per core."""
+    events = warehouse.spark.table("events").count()
+    return max(warehouse.spark.sparkContext.defaultParallelism, -(-events // EVENTS_PER_BUCKET))
+
+
+@contextmanager
+def mirrored(warehouse: Warehouse, definition: Definition) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB database in a temporary folder of the driver holding the definition's rows of the MIRRORED
+    tables and all of MIRRORED_WHOLE, as they are in the warehouse, with the definition loaded: what the
+    alerts, pm4py's conformance and the exports read. Removed on leaving."""
+    with tempfile.TemporaryDirectory(prefix="journeys-spark-") as folder:
+        con = db.connect(Path(folder) / "mirror.duckdb")
+        try:
+            mining.prepare(con, definition)
+            for table in (*MIRRORED, *MIRRORED_WHOLE):
+                warehouse.show(table)
+                rows = warehouse.spark.table(table)
+                if table in MIRRORED:
+                    rows = rows.where(rows.definition == definition.name)
+                con.from_arrow(rows.toArrow()).insert_into(table)
+            yield con
+        finally:
+            con.close()
+
+
+def write_back(warehouse: Warehouse, con: duckdb.DuckDBPyConnection, definition: str, tables: tuple[str, ...]) -> None:
+    """The definition's rows of `tables`, made in the driver's DuckDB, as its rows of the warehouse's tables."""
+    for table in tables:
+        rows = con.sql(f"select * from {table} where definition = ?", params=[definition]).to_arrow_table()
+        warehouse.replace(table, definition, warehouse.spark.createDataFrame(rows, table_schema(table)))

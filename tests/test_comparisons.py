@@ -139,7 +139,8 @@ def test_a_journey_converting_after_the_horizon_is_not_converted_in_alerts(tmp_p
     ingest.ingest(con, "clickstream", [landing])
     identity.build_persons(con)
     mining.mine(con, journey)
-    comparisons.grouped(con, "alert_windows", {"definition": "horizon", "horizon_days": 7, "window_days": 7})
+    comparisons.grouped(con, "alert_windows", {"definition": "horizon", "horizon_days": 7, "window_days": 7,
+                                                "latest_day": comparisons.latest_event_day(con)})
     items = comparisons.counts(con, journey, "alert_windows", 7).set_index(["group", "item_kind", "item"])
     assert items.loc[(1, "conversion", ""), ["x", "n"]].tolist() == [0, 1]   # a, read at day 7
     assert items.loc[(0, "conversion", ""), ["x", "n"]].tolist() == [1, 1]   # b

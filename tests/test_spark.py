@@ -1,17 +1,23 @@
 """The Spark engine against DuckDB's: identity (Spark SQL), the per-person tables (each bucket of persons mined
-by the DuckDB code in Spark's Python workers) and the tables summed over everyone (Spark SQL), from the same
-statement files, equal to DuckDB's row by row (rates to 1e-12 relative) on the samples and on the brute-force
-reference's events; and the translation rules, each on its own."""
+by the DuckDB code in Spark's Python workers), the tables summed over everyone (Spark SQL) and every file of a
+run, from the same statement files, equal to DuckDB's (rates to 1e-12 relative) on the samples and on the
+brute-force reference's events; and the translation rules, each on its own."""
 
+import json
 import math
+from datetime import datetime, time, timedelta, timezone
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import networkx as nx
 import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 import pytest
 import test_mining_reference as reference
 from conftest import HASH_KEY
 
-from journey_mining import db, definition, identity, ingest, mining, spark, sql
+from journey_mining import db, definition, identity, ingest, mining, run, spark, sql
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 # what spark.sum_everyone sums: every table over everyone but the alerts and trends
@@ -68,24 +74,6 @@ def assert_same_rows(table: str, ours: pa.Table, theirs: pa.Table) -> None:
                 assert got[column] == value, (table, column, want)
 
 
-def test_the_sums_over_everyone_on_spark_equal_duckdbs(session, mined, tmp_path):
-    con, journeys = mined
-    warehouse = spark.Warehouse(session, str(tmp_path / "warehouse"))
-    for table in mining.PERSON_TABLES:  # the per-person tables as the per-person passes leave them
-        for journey in journeys:
-            rows = con.sql(f"select * from {table} where definition = ?", params=[journey.name]).to_arrow_table()
-            warehouse.replace(table, journey.name, session.createDataFrame(rows))
-    compared = {}
-    for journey in journeys:
-        spark.sum_everyone(warehouse, journey, None, None)
-        for table in SUMMED:
-            ours = con.sql(f"select * from {table} where definition = ?", params=[journey.name]).to_arrow_table()
-            theirs = session.table(table).where(f"definition = '{journey.name}'").toArrow()
-            assert_same_rows(table, ours, theirs)
-            compared[table] = compared.get(table, 0) + len(ours)
-    assert min(compared.values()) > 0 and compared["variants"] > 1000, compared  # every table had rows to compare
-
-
 def test_a_run_replaces_only_its_definitions_rows(session, tmp_path):
     warehouse = spark.Warehouse(session, str(tmp_path / "warehouse"))
     schema = spark.table_schema("rarest_edges")
@@ -125,9 +113,11 @@ def test_a_construct_spark_reads_otherwise_is_refused_by_name():
         spark.spark_sql("select len(l) from x")
 
 
-def test_persons_mined_in_spark_buckets_give_duckdbs_rows_and_sums(session, mined, tmp_path):
-    compared = assert_mined_on_spark_as_in_duckdb(session, *mined, tmp_path)
-    assert min(compared.values()) > 0, compared  # every per-person table had rows to compare
+def test_a_run_on_spark_gives_duckdbs_tables_and_files(session, mined, tmp_path):
+    # the samples hold shared devices: components over the oversize limit, kept apart identifier by identifier
+    compared = assert_run_on_spark_as_in_duckdb(session, *mined, tmp_path)
+    # every table had rows to compare, but the alerts: the samples hold no change (the next test plants one)
+    assert min(n for table, n in compared.items() if table != "alerts") > 0 and compared["variants"] > 1000, compared
 
 
 @pytest.mark.parametrize("seed, inactivity, end_on_goal, collapse", [
@@ -137,46 +127,126 @@ def test_persons_mined_in_spark_buckets_give_duckdbs_rows_and_sums(session, mine
 def test_spark_mines_ties_repeats_gaps_at_the_timeout_and_goals_in_a_row_as_duckdb(session, tmp_path, seed, inactivity,
                                                                                   end_on_goal, collapse):
     # the brute-force reference's events: several events of a person at one second, the same touchpoint
-    # again and again, gaps of 0 s to 9 days (one day: exactly the timeout of the first case)
+    # again and again, gaps of 0 s to 9 days (one day: exactly the timeout of the first case); and a planted
+    # change for the alerts
     rows = reference.random_events(seed, 150)
+    rows += planted_journeys(rows, 80)
     con = reference.mined(tmp_path, rows, inactivity, end_on_goal, collapse)
-    assert_mined_on_spark_as_in_duckdb(session, con, [definition.load(tmp_path / "reference.yaml")], tmp_path)
+    compared = assert_run_on_spark_as_in_duckdb(session, con, [definition.load(tmp_path / "reference.yaml")], tmp_path)
+    assert compared["alerts"] > 0 and compared["trends"] > 0, compared
     con.close()
 
 
-def assert_mined_on_spark_as_in_duckdb(session, con, journeys, tmp_path) -> dict[str, int]:
-    """The loaded events, identities and persons (as the Spark engine's ingest and identity will leave them)
-    mined in Spark buckets of persons, then summed on Spark: every per-person and every summed table equals
-    DuckDB's. The per-person rows compared, by table."""
-    for table in ("events", "identities", "persons"):
-        session.createDataFrame(con.sql(f"select * from {table}").to_arrow_table()).createOrReplaceTempView(table)
+def planted_journeys(rows: list[dict], persons: int) -> list[dict]:
+    """`persons` more clickstream rows' persons, each Ad, Signup and Order a minute apart, starting 10 days
+    before the latest event of `rows`: in the window a nightly alert compares (7 days, read at 7 days)."""
+    latest = max(datetime.fromisoformat(row["timestamp"]) for row in rows)
+    start = datetime.combine(latest.date(), time(), timezone.utc) - timedelta(days=10)
+    return [{"event_id": f"planted-{person}-{step}", "anonymous_id": f"planted-{person}",
+             "timestamp": (start + timedelta(minutes=person + step)).isoformat().replace("+00:00", "Z"),
+             "event": event, "page_url": None, "properties": {"product": "pro"}}
+            for person in range(persons) for step, event in enumerate(("ad_click", "signup", "order"))]
+
+
+def assert_run_on_spark_as_in_duckdb(session, con, journeys, tmp_path) -> dict[str, int]:
+    """DuckDB's loaded events and ingest counts in a warehouse, the persons built on Spark and each definition
+    mined there (spark.mine_definition, in 3 buckets of persons): identity's tables, every per-person and
+    summed table, and every file of the run equal DuckDB's. The rows compared, by table."""
+    session.createDataFrame(con.sql("select * from events").to_arrow_table()).createOrReplaceTempView("events")
     warehouse = spark.Warehouse(session, str(tmp_path / "warehouse"))
-    compared = dict.fromkeys(mining.PERSON_TABLES, 0)
+    warehouse.overwrite("ingested_files", session.createDataFrame(
+        con.sql("select * from ingested_files").to_arrow_table(), spark.table_schema("ingested_files")))
+    spark.build_persons(warehouse, HASH_KEY.encode())
+    compared = {}
+    for table in identity.REBUILT_TABLES:
+        compared[table] = assert_same_table(con, session, table, None)
     for journey in journeys:
-        spark.mine_persons(warehouse, journey, None, None, buckets=3)
-        for table in mining.PERSON_TABLES:
-            ours = con.sql(f"select * from {table} where definition = ?", params=[journey.name]).to_arrow_table()
-            theirs = session.table(table).where(f"definition = '{journey.name}'").toArrow()
-            if "journey_key" in ours.column_names:  # the engine's own numbering: rows compared without it
-                ours, theirs = ours.drop_columns(["journey_key"]), theirs.drop_columns(["journey_key"])
-            assert_same_rows(table, ours, theirs)
-            compared[table] += len(ours)
-        spark.sum_everyone(warehouse, journey, None, None)
-        for table in SUMMED:
-            ours = con.sql(f"select * from {table} where definition = ?", params=[journey.name]).to_arrow_table()
-            assert_same_rows(table, ours, session.table(table).where(f"definition = '{journey.name}'").toArrow())
+        run.conform(con, journey)
+        run.export(con, journey, tmp_path / "duckdb")
+        spark.mine_definition(warehouse, journey, tmp_path / "spark", buckets=3)
+        for table in (*mining.PERSON_TABLES, *mining.SUMMED_TABLES, *sql.tables("conformance", "model")):
+            compared[table] = compared.get(table, 0) + assert_same_table(con, session, table, journey.name)
+        assert_same_files(tmp_path / "duckdb" / journey.name, tmp_path / "spark" / journey.name)
     assert compared["journeys"] > 100 and compared["journey_steps"] > compared["journeys"], compared
     return compared
 
 
-def test_persons_built_on_spark_equal_duckdbs(session, mined, tmp_path, hash_key):
-    # the samples hold shared devices: components over the oversize limit, kept apart identifier by identifier
-    con, _ = mined
-    session.createDataFrame(con.sql("select * from events").to_arrow_table()).createOrReplaceTempView("events")
-    warehouse = spark.Warehouse(session, str(tmp_path / "warehouse"))
-    rounds = spark.build_persons(warehouse, hash_key.encode())
-    assert rounds > 1
-    for table in identity.REBUILT_TABLES:
-        ours = con.sql(f"select * from {table}").to_arrow_table()
-        assert len(ours) > 0, table
-        assert_same_rows(table, ours, session.table(table).toArrow())
+def assert_same_table(con, session, table: str, definition_name: str | None) -> int:
+    """The table (the definition's rows) equal in DuckDB and in the Spark session; the rows compared. Journey
+    keys are each engine's own numbering and only join tables: rows are compared without them."""
+    where, params = ("where definition = ?", [definition_name]) if definition_name else ("", [])
+    ours = con.sql(f"select * from {table} {where}", params=params).to_arrow_table()
+    theirs = session.table(table)
+    theirs = (theirs.where(theirs.definition == definition_name) if definition_name else theirs).toArrow()
+    if "journey_key" in ours.column_names:
+        ours, theirs = ours.drop_columns(["journey_key"]), theirs.drop_columns(["journey_key"])
+    assert_same_rows(table, ours, theirs)
+    return len(ours)
+
+
+def assert_same_files(ours: Path, theirs: Path) -> None:
+    """The same files, each equal: tables row by row in their order (rates to 1e-12 relative), summary.json
+    with its timings aside, report.html with its line of timings aside, the discovered models as graphs
+    (pm4py makes up their ids)."""
+    names = sorted(path.name for path in ours.iterdir())
+    assert names == sorted(path.name for path in theirs.iterdir())
+    for name in names:
+        mine, other = ours / name, theirs / name
+        if mine.suffix in (".csv", ".parquet"):
+            read = pa_csv.read_csv if mine.suffix == ".csv" else pq.read_table
+            assert_same_ordered_rows(name, read(mine), read(other))
+        elif name == "summary.json":
+            summary, found = (json.loads(path.read_text()) for path in (mine, other))
+            del summary["timings_s"], found["timings_s"]
+            assert found == summary, name
+        elif name == "report.html":
+            assert without_timings(other.read_text()) == without_timings(mine.read_text())
+        elif mine.suffix in (".pnml", ".bpmn"):
+            assert nx.is_isomorphic(model_graph(mine), model_graph(other),
+                                    node_match=lambda a, b: a["what"] == b["what"]), name
+        else:
+            raise AssertionError(f"{name}: no comparison for this file")
+
+
+def assert_same_ordered_rows(name: str, ours: pa.Table, theirs: pa.Table) -> None:
+    assert theirs.schema == ours.schema, name
+    assert len(theirs) == len(ours), name
+    for want, got in zip(ours.to_pylist(), theirs.to_pylist()):
+        for column, value in want.items():
+            if isinstance(value, float) and not math.isnan(value):
+                assert got[column] == pytest.approx(value, rel=1e-12, abs=0), (name, column, want)
+            else:
+                assert got[column] == value, (name, column, want)
+
+
+def without_timings(report: str) -> str:
+    start = report.index('<p class="note">Timings: ')
+    return report[:start] + report[report.index(". Versions: ", start):]
+
+
+def model_graph(path: Path) -> nx.MultiDiGraph:
+    """What a discovered model says, its made-up ids aside: PNML's places (with their markings) and transitions
+    (the touchpoint, or none when silent) joined by arcs; BPMN's process nodes (kind and name) joined by flows."""
+    root = ET.parse(path).getroot()
+    graph = nx.MultiDiGraph()
+    kind = lambda element: element.tag.split("}")[-1]  # noqa: E731
+    if path.suffix == ".pnml":
+        final = {place.get("idref"): place.findtext("text") for place in root.iter("place") if place.get("idref")}
+        for place in root.iter("place"):
+            if place.get("id"):
+                graph.add_node(place.get("id"), what=("place", place.findtext("initialMarking/text"),
+                                                      final.get(place.get("id"))))
+        for transition in root.iter("transition"):
+            silent = any(tool.get("activity") == "$invisible$" for tool in transition.iter("toolspecific"))
+            graph.add_node(transition.get("id"), what=("transition", None if silent else transition.findtext("name/text")))
+        for arc in root.iter("arc"):
+            graph.add_edge(arc.get("source"), arc.get("target"))
+    else:
+        (process,) = [element for element in root if kind(element) == "process"]
+        for element in process:
+            if kind(element) == "sequenceFlow":
+                graph.add_edge(element.get("sourceRef"), element.get("targetRef"))
+            else:
+                graph.add_node(element.get("id"), what=(kind(element), element.get("name")))
+    assert graph.number_of_edges() > 0, path
+    return graph

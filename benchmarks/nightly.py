@@ -236,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-# The sections other benchmarks write into the report (benchmarks/conformance.py, benchmarks/twin.py)
-KEPT_SECTIONS = ("## Conformance at scale", "## The twin's intervals")
+# The sections other benchmarks write into the report (benchmarks/conformance.py, twin.py, spark.py)
+KEPT_SECTIONS = ("## Conformance at scale", "## The twin's intervals", "## The Spark engine")
 
 
 def kept_section(doc: Path) -> str:
@@ -341,11 +341,12 @@ def generated_landing(landing: Path, persons: int, shape: str, args: argparse.Na
     return result
 
 
-def run_stage(name: str, spec: dict, tag: str) -> StageResult:
-    """One stage in a child process; its figures, with the peak RSS of the child's process tree."""
+def run_stage(name: str, spec: dict, tag: str, script: Path = Path(__file__)) -> StageResult:
+    """One stage in a child process (`script --child`, whose STAGES has it); its figures, with the peak RSS of
+    the child's process tree."""
     say(f"{tag} {name} ...")
     with tempfile.NamedTemporaryFile("r", suffix=".json", prefix=f"bench-{name}-") as result_file:
-        command = [sys.executable, str(Path(__file__).resolve()), "--child", name,
+        command = [sys.executable, str(script.resolve()), "--child", name,
                    json.dumps({**spec, "result": result_file.name})]
         began = time.perf_counter()
         child = subprocess.Popen(command, stdout=sys.stderr)
@@ -491,7 +492,8 @@ def same_dfg(size: SizeResult) -> bool:
 RUNNING_SQL: list[list] = []
 
 
-def run_child(stage: str, spec_text: str) -> int:
+def run_child(stage: str, spec_text: str, stages: dict | None = None) -> int:
+    """Run one stage of `stages` (default: this script's STAGES) in this child; its result in spec["result"]."""
     from journey_mining import sql
 
     def remembered(run):
@@ -508,7 +510,7 @@ def run_child(stage: str, spec_text: str) -> int:
     spec = json.loads(spec_text)
     started = time.perf_counter()
     try:
-        seconds, details = STAGES[stage](spec)
+        seconds, details = (stages or STAGES)[stage](spec)
     except Exception as error:  # reported in the table (the traceback is in the log above it)
         first_line = (str(error).strip().splitlines() or [""])[0]
         where = f" in sql/{RUNNING_SQL[-1][0]}.sql" if RUNNING_SQL else ""

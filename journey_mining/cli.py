@@ -11,14 +11,19 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+
+import duckdb
 
 from journey_mining import comparisons, db, definition, identity, ingest, mining, report, run, twin, vocab
 from journey_mining.columns import SOURCES
 from journey_mining.errors import JourneyError, UsageError
 from journey_samples import SHAPES, generate
+
+ENGINES = ("duckdb", "spark")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,9 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="journeys", description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks")
+    engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--engine", choices=ENGINES, default=os.environ.get("JOURNEYS_ENGINE") or "duckdb",
+                        help="duckdb (default: $JOURNEYS_ENGINE, else duckdb) or spark: then --db names the warehouse, "
+                             "a folder or cluster path of Parquet tables")
+    engine.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="a Spark setting (spark.*) for --engine spark; the master is $JOURNEYS_SPARK_MASTER, "
+                             "else local[*]")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    load = commands.add_parser("ingest", parents=[common], help="load clickstream or CRM files")
+    load = commands.add_parser("ingest", parents=[common, engine], help="load clickstream or CRM files")
     load.add_argument("source", choices=SOURCES)
     load.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     load.add_argument("--db", help="database file (default: $JOURNEYS_DB, else journeys.duckdb)")
@@ -82,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="rebuild every person (default: link only the rows loaded since the last build)")
     load.set_defaults(run=_ingest)
 
-    mine = commands.add_parser("mine", parents=[common], help="mine journey definitions into output files")
+    mine = commands.add_parser("mine", parents=[common, engine], help="mine journey definitions into output files")
     mine.add_argument("definitions", nargs="+", metavar="DEFINITION.yaml")
     mine.add_argument("--db", help="database file (default: $JOURNEYS_DB, else journeys.duckdb)")
     mine.add_argument("--out", default=os.environ.get("JOURNEYS_OUT") or "journeys_out",
@@ -98,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="mine every person again (default: only those touched since the latest run)")
     mine.set_defaults(run=_mine)
 
-    whatif = commands.add_parser("whatif", parents=[common],
+    whatif = commands.add_parser("whatif", parents=[common, engine],
                                  help="what conversion would be if a touchpoint or a move changed (the twin)")
     whatif.add_argument("definition", metavar="DEFINITION.yaml")
     whatif.add_argument("--scenario", action="append", required=True, metavar="SCENARIO",
@@ -109,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     whatif.add_argument("--json", action="store_true", help="print the result as one JSON object")
     whatif.set_defaults(run=_whatif)
 
-    compare = commands.add_parser("compare", parents=[common],
+    compare = commands.add_parser("compare", parents=[common, engine],
                                   help="how one segment value differs from the rest, or two periods differ")
     compare.add_argument("definition", metavar="DEFINITION.yaml")
     against = compare.add_mutually_exclusive_group(required=True)
@@ -154,15 +166,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    options = {"tz": args.tz, "quarantine_threshold": args.quarantine_threshold, "progress": _progress}
+    if args.engine == "spark":
+        spark = _spark()
+        warehouse = _warehouse(args, loaded=False)
+        _counted(args, spark.ingest_files(warehouse, args.source, args.paths, **options))
+        _progress("building persons (Spark)")  # every identifier anew: a run stopped before this, run again, builds them
+        rounds = spark.build_persons(warehouse, spark.hash_key(), max_ids_per_person=args.max_ids_per_person)
+        _progress(f"persons: built in {rounds} label rounds")
+        return 0
     con = db.connect(args.db)
     try:
-        reports = ingest.ingest(con, args.source, args.paths, tz=args.tz,
-                                quarantine_threshold=args.quarantine_threshold, progress=_progress)
-        if args.json:
-            for report in reports:
-                print(json.dumps(report.as_json()))
-        else:
-            _print_counts(reports)
+        _counted(args, ingest.ingest(con, args.source, args.paths, **options))
         # also after a run that was stopped once its events were in and before its persons were
         if args.full_identity or not identity.persons_up_to_date(con):
             _progress("building persons")
@@ -176,33 +191,100 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _counted(args: argparse.Namespace, reports: list[ingest.FileCounts]) -> None:
+    if args.json:
+        for report in reports:
+            print(json.dumps(report.as_json()))
+    else:
+        _print_counts(reports)
+
+
 def _mine(args: argparse.Namespace) -> int:
     definitions = definition.load_all(args.definitions)  # all valid before any work
+    options = {"since": args.since, "until": args.until, "workbook": args.xlsx, "event_log": args.xes}
+    if args.engine == "spark":
+        spark = _spark()
+        warehouse = _warehouse(args)
+        for journey in definitions:
+            _mined(journey, args, spark.mine_definition(warehouse, journey, Path(args.out), **options,
+                                                        progress=_step_progress(journey)))
+        return 0
     con = db.connect(db.existing_path(args.db))
     try:
         for journey in definitions:
-            _progress(f"mining {journey.name} ({journey.path})")
-            summary = run.mine_definition(con, journey, Path(args.out), since=args.since, until=args.until,
-                                          full=args.full, workbook=args.xlsx, event_log=args.xes,
-                                          progress=lambda step: _progress(f"  {step}"))
-            print(f"{journey.name}: {summary['journeys']} journeys of {summary['persons']} persons, "
-                  f"{summary['converted']} converted -> {Path(args.out) / journey.name}")
-            for warning in summary["warnings"]:
-                _progress(f"warning: {warning}")
+            _mined(journey, args, run.mine_definition(con, journey, Path(args.out), full=args.full, **options,
+                                                      progress=_step_progress(journey)))
     finally:
         con.close()
     return 0
 
 
+def _step_progress(journey: definition.Definition):
+    _progress(f"mining {journey.name} ({journey.path})")
+    return lambda step: _progress(f"  {step}")
+
+
+def _mined(journey: definition.Definition, args: argparse.Namespace, summary: dict) -> None:
+    print(f"{journey.name}: {summary['journeys']} journeys of {summary['persons']} persons, "
+          f"{summary['converted']} converted -> {Path(args.out) / journey.name}")
+    for warning in summary["warnings"]:
+        _progress(f"warning: {warning}")
+
+
+@contextmanager
+def _mined_tables(args: argparse.Namespace, journey: definition.Definition) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The definition's mined tables to read: the database file, or with --engine spark a copy of the
+    warehouse's in the driver (spark.mirrored)."""
+    if args.engine == "spark":
+        with _spark().mirrored(_warehouse(args), journey) as con:
+            yield con
+        return
+    con = db.connect(db.existing_path(args.db), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _spark():
+    """The Spark engine (the optional extra journey-mining[spark])."""
+    try:
+        from journey_mining import spark
+    except ImportError as error:
+        raise UsageError(f"--engine spark needs the optional extra: pip install 'journey-mining[spark]' ({error})") from None
+    return spark
+
+
+def _warehouse(args: argparse.Namespace, *, loaded: bool = True):
+    """The Spark engine's warehouse, --db else $JOURNEYS_DB, in a session with the --spark-conf settings; with
+    `loaded`, one that holds events and persons."""
+    path = args.db or os.environ.get("JOURNEYS_DB")
+    if not path:
+        raise UsageError("--engine spark: name the warehouse with --db (or JOURNEYS_DB), a folder or cluster path")
+    settings = {}
+    for text in args.spark_conf:
+        key, equals, value = text.partition("=")
+        if not equals or not key.startswith("spark."):
+            raise UsageError(f"--spark-conf {text!r}: expected spark.KEY=VALUE, e.g. spark.executor.memory=8g")
+        settings[key] = value
+    spark = _spark()
+    spark.hash_key()  # refused before Spark starts
+    _progress("starting Spark")
+    warehouse = spark.Warehouse(spark.session(settings), path)
+    if loaded and not (warehouse.has("events") and warehouse.has("persons")):
+        raise JourneyError(f"{path}: no events and persons in this warehouse; load them with "
+                           f"`journeys ingest --engine spark --db {path}`")
+    for table in ("events", "identities", "persons"):
+        warehouse.show(table)
+    return warehouse
+
+
 def _whatif(args: argparse.Namespace) -> int:
     journey = definition.load(args.definition)
     changes = [twin.parse_scenario(journey, text) for text in args.scenario]  # bad usage before any work
-    con = db.connect(db.existing_path(args.db), read_only=True)
-    try:
+    with _mined_tables(args, journey) as con:
         mining.require_mined(con, journey)
         paths = twin.stored_paths(con, journey)
-    finally:
-        con.close()
     result = twin.what_if(journey, paths, changes)
     scenario = "; ".join(change.text for change in changes)
     path = Path(args.out) / journey.name / "whatif.csv"
@@ -218,8 +300,7 @@ def _whatif(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     journey = definition.load(args.definition)
     folder = Path(args.out) / journey.name
-    con = db.connect(db.existing_path(args.db), read_only=True)
-    try:
+    with _mined_tables(args, journey) as con:
         mining.require_mined(con, journey)
         mining.load_definition(con, journey)
         if args.segment:
@@ -235,8 +316,6 @@ def _compare(args: argparse.Namespace) -> int:
         comparisons.write_comparison(folder / "comparison.csv", journey.name, compared)
         rows = compared.astype(object).where(compared.notna(), None).to_dict("records")
         report.write_comparison(con, journey, grouping, sides, rows, folder / "comparison.html")
-    finally:
-        con.close()
     differences = compared[compared["kind"].notna()]
     print(f"{journey.name}: {len(differences):,} differences among {len(compared):,} items: "
           f"{folder / 'comparison.csv'}, {folder / 'comparison.html'}")

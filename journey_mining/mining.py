@@ -79,7 +79,7 @@ def mine(con: duckdb.DuckDBPyConnection, definition: Definition, *, since: date 
                            "stopped before it built them?); run the same `journeys ingest` again to build them, "
                            "then mine")
     name = definition.name
-    fingerprint = hashlib.sha256(definition.path.read_bytes()).hexdigest()
+    fingerprint = definition_sha256(definition)
     con.begin()
     try:
         for (table,) in sql.run(con, "journeys/outdated_tables"):  # names from that fixed list only
@@ -118,6 +118,11 @@ def _delete_definition_rows(con: duckdb.DuckDBPyConnection, definition: str, tab
 
 def _database_path(con: duckdb.DuckDBPyConnection) -> str:
     return sql.one(con, "select path from duckdb_databases() where database_name = current_database()")[0]
+
+
+def definition_sha256(definition: Definition) -> str:
+    """The digest of the definition's file, which a run records: another file means another definition."""
+    return hashlib.sha256(definition.path.read_bytes()).hexdigest()
 
 
 @cache
@@ -420,7 +425,7 @@ def require_mined(con: duckdb.DuckDBPyConnection, definition: Definition) -> Non
     what is read from the mined tables (what-ifs, comparisons) must mean what the file says."""
     mined_before = sql.one(con, "select exists (select 1 from duckdb_tables() where table_name = 'mining_state')")[0]
     found = mined_before and sql.run(con, "journeys/mined_version", {
-        "definition": definition.name, "definition_sha256": hashlib.sha256(definition.path.read_bytes()).hexdigest()})
+        "definition": definition.name, "definition_sha256": definition_sha256(definition)})
     if not found:
         raise JourneyError(f"{definition.name}: not mined in this database yet; run `journeys mine {definition.path}` "
                            "first")

@@ -9,7 +9,8 @@ translated from DuckDB's dialect by SQLGlot and the few rules below, so that no 
 - **Rules**, where SQLGlot keeps DuckDB's words or Spark means something else by them (`SPARK_RULES`):
   `epoch_us(t)` is `unix_micros(t)`; `quantile_cont(x, p)` is the exact `percentile(x, p)` (Spark's
   `percentile_cont` takes its value in `within group`; `median(x)` is exact in both); DuckDB's `list[i]`
-  counts from 1 and is null out of range, Spark's `try_element_at(list, i)`. A construct known to mean
+  counts from 1 and is null out of range, Spark's `try_element_at(list, i)`; DuckDB's `json` is Spark's
+  `string` (its text). A construct known to mean
   something else with no rule (`len`) is refused by name (`SparkSqlError`); tests/test_spark.py, which
   holds every translated statement's rows to DuckDB's, is what finds the others.
 - **Identity** (`build_persons`) and the **sums over everyone** (`sum_everyone`) run as Spark SQL. The
@@ -35,14 +36,16 @@ import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
-from journey_mining import comparisons, db, identity, mining, pseudonyms, run, sql
+from journey_mining import db, identity, ingest, mining, pseudonyms, run, sql
+from journey_mining.errors import UsageError
 from journey_mining.definition import Definition
 
 MASTER = "local[*]"  # JOURNEYS_SPARK_MASTER overrides it
 EVENTS_PER_BUCKET = 2_000_000  # a bucket of persons is mined in one DuckDB in memory: about 1 GiB at this size
 # What the driver's DuckDB reads from the warehouse for the alerts, conformance and the files of a definition:
 # the per-person and summed tables (the definition's rows), and what the run summary tells of ingest and identity.
-MIRRORED = (*mining.PERSON_TABLES, *(t for t in mining.SUMMED_TABLES if t not in sql.tables("comparisons", "sums")))
+MIRRORED = (*mining.PERSON_TABLES, *(t for t in mining.SUMMED_TABLES if t not in sql.tables("comparisons", "sums")),
+            "mining_state")
 MIRRORED_WHOLE = ("ingested_files", "oversize_components")
 SETTINGS = {  # what every session of the product needs (a user's spark.* settings come on top)
     "spark.sql.session.timeZone": "UTC",  # timestamps are UTC instants, as in DuckDB's timestamptz
@@ -68,6 +71,15 @@ def session(settings: dict[str, str] | None = None):
     found = builder.getOrCreate()
     found.sparkContext.setLogLevel("ERROR")  # not every shuffle's warnings: the product reports its own errors
     return found
+
+
+def hash_key() -> bytes:
+    """JOURNEYS_HASH_KEY, the key e-mails and person ids are pseudonymised with: the Spark engine's runs need it
+    set (a warehouse keeps no key, unlike a DuckDB database)."""
+    if key := os.environ.get("JOURNEYS_HASH_KEY"):
+        return key.encode("utf-8")
+    raise UsageError("--engine spark: set JOURNEYS_HASH_KEY, the key e-mails and person ids are pseudonymised with "
+                     "(a warehouse keeps no key)")
 
 
 def _call(name: str, *arguments: exp.Expression) -> exp.Expression:
@@ -97,6 +109,9 @@ SPARK_RULES: list[tuple[Callable[[exp.Expression], bool], Callable[[exp.Expressi
     # DuckDB's list[i] counts from 1 and is null out of range: Spark's try_element_at, not its 0-based [i]
     (lambda node: isinstance(node, exp.Bracket) and len(node.expressions) == 1,
      lambda node: _call("try_element_at", node.this, _one_based(node.expressions[0]))),
+    # Spark has no JSON type: a JSON value's text, as DuckDB writes it to Parquet
+    (lambda node: isinstance(node, exp.DataType) and node.this == exp.DataType.Type.JSON,
+     lambda node: exp.DataType.build("string")),
     (lambda node: isinstance(node, exp.Length),
      _refused("Spark's length counts text only: write array_length for a list, strlen for text")),
 ]
@@ -145,10 +160,14 @@ class Warehouse:
     def table_path(self, table: str) -> str:
         return f"{self.path}/{table}"
 
+    def has(self, table: str) -> bool:
+        """Whether the table has files."""
+        return self._exists(self.table_path(table))
+
     def show(self, table: str) -> None:
         """Make the temporary view `table` read the table's files as they are now."""
         schema = table_schema(table)
-        frame = (self.spark.read.schema(schema).parquet(self.table_path(table)) if self._exists(self.table_path(table))
+        frame = (self.spark.read.schema(schema).parquet(self.table_path(table)) if self.has(table)
                  else self.spark.createDataFrame([], schema))
         frame.select(*schema.fieldNames()).createOrReplaceTempView(table)
 
@@ -379,8 +398,8 @@ def _keyed_hash(key: bytes):
 def mine_definition(warehouse: Warehouse, definition: Definition, out: Path, *, since: date | None = None,
                     until: date | None = None, buckets: int | None = None, workbook: bool = False,
                     event_log: bool = False, progress: Callable[[str], None] = lambda step: None) -> dict:
-    """run.mine_definition on Spark: the per-person tables and the sums over everyone made in the warehouse,
-    then the alerts, fitness and precision and the files made by the DuckDB code on a copy of the
+    """run.mine_definition on Spark: the per-person tables, the sums over everyone and the run's state made in
+    the warehouse, then the alerts, fitness and precision and the files made by the DuckDB code on a copy of the
     definition's mined tables in the driver (`mirrored`), the alerts and conformance written back. The run
     summary. Always a full run: every person mined again."""
     timings = {}
@@ -388,6 +407,10 @@ def mine_definition(warehouse: Warehouse, definition: Definition, out: Path, *, 
     progress("mining journeys")
     mine_persons(warehouse, definition, since, until, buckets=buckets or default_buckets(warehouse))
     sum_everyone(warehouse, definition, since, until)
+    warehouse.show("ingested_files")
+    run_steps(warehouse, "journeys", {
+        "definition": definition.name, "definition_sha256": mining.definition_sha256(definition), "since": since,
+        "until": until, "remined_persons": None, "mined_by": mining.mining_code_digest()}, "state")
     with mirrored(warehouse, definition) as con:
         mining.sum_alerts(con, definition, query(warehouse, "comparisons/latest_event_day", {})[0][0].as_py())
         write_back(warehouse, con, definition.name, sql.tables("comparisons", "sums"))
@@ -432,3 +455,49 @@ def write_back(warehouse: Warehouse, con: duckdb.DuckDBPyConnection, definition:
     for table in tables:
         rows = con.sql(f"select * from {table} where definition = ?", params=[definition]).to_arrow_table()
         warehouse.replace(table, definition, warehouse.spark.createDataFrame(rows, table_schema(table)))
+
+
+def ingest_files(warehouse: Warehouse, source: str, paths, *, progress: Callable[[str], None] | None = None,
+                 **options) -> list[ingest.FileCounts]:
+    """ingest.ingest into the warehouse: the files read and checked by the product's DuckDB ingest in the driver,
+    every row accounted for as there, against the warehouse's stored events. The ingest needs, of the stored
+    events, only those whose key (source, event id) the run's rows repeat: a first reading finds the run's keys,
+    Spark finds the stored events with those keys, and the ingest then runs again on a database holding them
+    (and the ingested files): its new events, quarantined rows and file counts are added to the warehouse.
+    `options` are ingest.ingest's (tz, now, quarantine_threshold, far_future_margin)."""
+    hash_key()  # the ingest's own database would make up a key of its own
+    spark = warehouse.spark
+    for table in ("events", "ingested_files"):
+        warehouse.show(table)
+    files = spark.table("ingested_files").toArrow()
+    with tempfile.TemporaryDirectory(prefix="journeys-spark-ingest-") as folder:
+        stored = None
+        if warehouse.has("events"):  # the stored rows of the keys this run repeats, found by a first reading
+            with _ingest_database(Path(folder) / "keys.duckdb", files) as con:
+                ingest.ingest(con, source, paths, **options)
+                keys = con.sql("select distinct source, event_id from events").to_arrow_table()
+            spark.createDataFrame(keys).createOrReplaceTempView("ingest_run_keys")
+            stored = spark.sql("select e.* from events as e left semi join ingest_run_keys as k "
+                               "on e.source = k.source and e.event_id = k.event_id").toArrow()
+        with _ingest_database(Path(folder) / "ingest.duckdb", files) as con:
+            if stored is not None:
+                con.from_arrow(stored).insert_into("events")
+            counts = ingest.ingest(con, source, paths, progress=progress, **options)
+            first_new = (pc.max(files.column("file_id")).as_py() or 0) + 1
+            for table in ("events", "quarantine", "ingested_files"):
+                rows = con.sql(f"select * from {table} where file_id >= ?", params=[first_new]).to_arrow_table()
+                if len(rows):  # the file counts last: a run stopped before them loads its files again (as repeats)
+                    spark.createDataFrame(rows, table_schema(table)).write.mode("append").parquet(
+                        warehouse.table_path(table))
+                warehouse.show(table)
+    return counts
+
+
+@contextmanager
+def _ingest_database(path: Path, files: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = db.connect(path)
+    try:
+        con.from_arrow(files).insert_into("ingested_files")
+        yield con
+    finally:
+        con.close()

@@ -5,7 +5,7 @@ brute-force reference's events; and the translation rules, each on its own."""
 
 import json
 import math
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,12 +17,13 @@ import pytest
 import test_mining_reference as reference
 from conftest import HASH_KEY
 
-from journey_mining import db, definition, identity, ingest, mining, run, spark, sql
+from journey_mining import cli, comparisons, db, definition, identity, ingest, mining, run, spark, sql, twin
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 # what spark.sum_everyone sums: every table over everyone but the alerts and trends
 SUMMED = [table for table in mining.SUMMED_TABLES if table not in sql.tables("comparisons", "sums")]
 NOT_COMPARED = {"mining_runs": {"mined_at"}}  # the clock
+INGEST_NOW = datetime(2026, 10, 4, tzinfo=timezone.utc)  # the night after the samples' last export
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,8 @@ def assert_run_on_spark_as_in_duckdb(session, con, journeys, tmp_path) -> dict[s
         run.conform(con, journey)
         run.export(con, journey, tmp_path / "duckdb")
         spark.mine_definition(warehouse, journey, tmp_path / "spark", buckets=3)
-        for table in (*mining.PERSON_TABLES, *mining.SUMMED_TABLES, *sql.tables("conformance", "model")):
+        for table in (*mining.PERSON_TABLES, *mining.SUMMED_TABLES, *sql.tables("conformance", "model"),
+                      *sql.tables("journeys", "state")):
             compared[table] = compared.get(table, 0) + assert_same_table(con, session, table, journey.name)
         assert_same_files(tmp_path / "duckdb" / journey.name, tmp_path / "spark" / journey.name)
     assert compared["journeys"] > 100 and compared["journey_steps"] > compared["journeys"], compared
@@ -250,3 +252,74 @@ def model_graph(path: Path) -> nx.MultiDiGraph:
                 graph.add_node(element.get("id"), what=(kind(element), element.get("name")))
     assert graph.number_of_edges() > 0, path
     return graph
+
+
+def test_the_command_line_ingests_mines_compares_and_asks_what_if_on_spark(session, mined, tmp_path, capsys,
+                                                                          monkeypatch):
+    """`--engine spark` on ingest, mine, whatif and compare, the warehouse named by --db: the same counts and
+    figures as DuckDB's (the `mined` fixture's database); bad usage in one line."""
+    con, journeys = mined
+    journey = journeys[0]
+    warehouse = tmp_path / "warehouse"
+    monkeypatch.setenv("JOURNEYS_HASH_KEY", HASH_KEY)
+    spark_options = ["--engine", "spark", "--db", str(warehouse)]
+    for source in ("clickstream", "crm"):
+        assert cli.main(["ingest", source, *sorted(map(str, (SAMPLES / "landing").glob(f"*/{source}"))), "--json",
+                         *spark_options]) == 0
+    counted = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert counted == [counts.as_json() for counts in ingest.all_file_counts(con)]
+
+    assert cli.main(["mine", str(journey.path), *spark_options, "--out", str(tmp_path / "out")]) == 0
+    journeys_, persons = sql.one(con, "select journeys, persons from mining_runs where definition = ?", [journey.name])
+    assert f"{journey.name}: {journeys_} journeys of {persons} persons" in capsys.readouterr().out
+
+    assert cli.main(["whatif", str(journey.path), "--scenario", "exit Pricing = -20%", *spark_options,
+                     "--out", str(tmp_path / "out")]) == 0
+    changes = [twin.parse_scenario(journey, "exit Pricing = -20%")]
+    paths = twin.stored_paths(con, journey)
+    expected = twin.what_if_text(journey.name, "exit Pricing = -20%", int(paths.journeys.sum()),
+                                 twin.what_if(journey, paths, changes))
+    assert capsys.readouterr().out == expected
+
+    periods = ["2026-09-01..2026-09-20", "2026-09-21..2026-10-03"]
+    assert cli.main(["compare", str(journey.path), "--periods", *periods, *spark_options,
+                     "--out", str(tmp_path / "out")]) == 0
+    compared = comparisons.between_periods(con, journey, (date(2026, 9, 1), date(2026, 9, 20)),
+                                           (date(2026, 9, 21), date(2026, 10, 3)))
+    assert capsys.readouterr().out.splitlines()[0].startswith(
+        f"{journey.name}: {compared['kind'].notna().sum():,} differences among {len(compared):,} items")
+
+    none = tmp_path / "none"
+    assert cli.main(["mine", str(journey.path), "--engine", "spark", "--db", str(none)]) == 1
+    assert cli.main(["mine", str(journey.path), *spark_options, "--spark-conf", "x"]) == 2
+    monkeypatch.delenv("JOURNEYS_HASH_KEY")
+    assert cli.main(["mine", str(journey.path), *spark_options]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert [line for line in errors if line.startswith("journeys: ")] == [
+        f"journeys: {none}: no events and persons in this warehouse; load them with "
+        f"`journeys ingest --engine spark --db {none}`",
+        "journeys: --spark-conf 'x': expected spark.KEY=VALUE, e.g. spark.executor.memory=8g",
+        "journeys: --engine spark: set JOURNEYS_HASH_KEY, the key e-mails and person ids are pseudonymised with "
+        "(a warehouse keeps no key)"]
+
+
+def test_ingest_on_spark_accounts_for_every_row_as_duckdbs_across_runs(session, tmp_path, hash_key):
+    """The first export day, then the other two, in two runs of each source: the later runs repeat keys the
+    first stored (duplicates, and conflicts quarantined). Events, quarantine and file counts equal DuckDB's."""
+    con = db.connect(tmp_path / "journeys.duckdb")
+    warehouse = spark.Warehouse(session, str(tmp_path / "warehouse"))
+    days = sorted(path.name for path in (SAMPLES / "landing").iterdir() if path.is_dir())
+    for run_days in (days[:1], days[1:]):
+        for source in ("clickstream", "crm"):
+            paths = [SAMPLES / "landing" / day / source for day in run_days]
+            ours = ingest.ingest(con, source, paths, now=INGEST_NOW)
+            assert spark.ingest_files(warehouse, source, paths, now=INGEST_NOW) == ours
+    for table in ("events", "quarantine", "ingested_files"):
+        assert_same_table(con, session, table, None)
+    # the later runs repeated keys stored by the first: more of their rows are duplicates than when read alone
+    later = sql.one(con, "select sum(duplicates) from ingested_files where file_id > 2")[0]
+    alone = db.connect(tmp_path / "alone.duckdb")
+    for source in ("clickstream", "crm"):
+        ingest.ingest(alone, source, [SAMPLES / "landing" / day / source for day in days[1:]], now=INGEST_NOW)
+    assert later > sql.one(alone, "select sum(duplicates) from ingested_files")[0]
+    con.close()

@@ -37,8 +37,10 @@ docs: setup
 # Timings of every stage of the nightly job (docs/performance.md), e.g. make bench BENCH_EVENTS=1M
 # (the incremental night only at BENCH_NIGHTS: at 100M its base is a second full run), on each shape of
 # generated data in BENCH_SHAPES (the sample company's; a web shop's clickstream with many variants);
-# then how often the twin's intervals hold a known chain's figures (benchmarks/twin.py)
+# then how often the twin's intervals hold a known chain's figures (benchmarks/twin.py), then the Spark engine
+# beside DuckDB on local[2] at BENCH_SPARK_EVENTS (benchmarks/spark.py)
 BENCH_EVENTS ?= 1M,10M,100M
+BENCH_SPARK_EVENTS ?= 1M,10M
 BENCH_NIGHTS ?= 1M,10M
 BENCH_SHAPES ?= default,many-variants
 BENCH_DOC    ?= docs/performance.md
@@ -46,6 +48,7 @@ bench: setup
 	$(BIN)/python benchmarks/nightly.py --events $(BENCH_EVENTS) --nights $(BENCH_NIGHTS) --shapes $(BENCH_SHAPES) \
 		--doc $(BENCH_DOC)
 	$(BIN)/python benchmarks/twin.py --seeds 100 --doc $(BENCH_DOC)
+	$(BIN)/python benchmarks/spark.py --events $(BENCH_SPARK_EVENTS) --doc $(BENCH_DOC)
 
 # The README's picture: the findings, the journey grid and the map of the demo's purchase journey in headless
 # Chromium (run `make demo` first).

@@ -847,7 +847,7 @@ def size_label(target: int, shape: str) -> str:
 
 
 def human(events: int) -> str:
-    for factor, suffix in ((1_000_000, "M"), (1_000, "k")):
+    for factor, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
         if events >= factor and events % (factor // 10) == 0:
             return f"{events / factor:g}{suffix}"
     return f"{events:,}"

@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -50,6 +51,9 @@ MIRRORED_WHOLE = ("ingested_files", "oversize_components")
 SETTINGS = {  # what every session of the product needs (a user's spark.* settings come on top)
     "spark.sql.session.timeZone": "UTC",  # timestamps are UTC instants, as in DuckDB's timestamptz
     "spark.ui.showConsoleProgress": "false",
+    # Spark's log: errors only (its start-up notes and every shuffle's warnings would bury the product's lines)
+    "spark.driver.extraJavaOptions":
+        f"-Dlog4j2.configurationFile={(Path(__file__).parent / 'spark_log4j2.properties').as_uri()}",
 }
 
 
@@ -58,15 +62,22 @@ class SparkSqlError(ValueError):
 
 
 def session(settings: dict[str, str] | None = None):
-    """The Spark session: master from JOURNEYS_SPARK_MASTER (default local[*]), the product's SETTINGS and then
-    `settings` (any spark.* key)."""
+    """The Spark session: the master of `settings` (spark.master), else JOURNEYS_SPARK_MASTER, else spark-submit's
+    when it started this program, else local[*]; the product's SETTINGS, then `settings` (any spark.* key)."""
     from pyspark.sql import SparkSession
 
-    master = (settings or {}).get("spark.master") or os.environ.get("JOURNEYS_SPARK_MASTER") or MASTER
-    if master.startswith("local"):  # Python workers on this machine: this environment's Python, unless one is named
+    # pyspark 4.3 warns that it does not fully support pandas 3: the engine hands rows over as Arrow, not pandas
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    settings = {**SETTINGS, **(settings or {})}
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit runs this program with its master and settings
+    master = settings.pop("spark.master", None) or os.environ.get("JOURNEYS_SPARK_MASTER") or (
+        None if submitted else MASTER)
+    builder = SparkSession.builder.appName("journey-mining")
+    if master:
+        builder = builder.master(master)
+    if (master or "").startswith("local"):  # Python workers on this machine: this environment's Python
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.master(master).appName("journey-mining")
-    for key, value in {**SETTINGS, **(settings or {})}.items():
+    for key, value in settings.items():
         builder = builder.config(key, value)
     found = builder.getOrCreate()
     found.sparkContext.setLogLevel("ERROR")  # not every shuffle's warnings: the product reports its own errors
@@ -411,6 +422,7 @@ def mine_definition(warehouse: Warehouse, definition: Definition, out: Path, *, 
     run_steps(warehouse, "journeys", {
         "definition": definition.name, "definition_sha256": mining.definition_sha256(definition), "since": since,
         "until": until, "remined_persons": None, "mined_by": mining.mining_code_digest()}, "state")
+    progress("alerts and trends")
     with mirrored(warehouse, definition) as con:
         mining.sum_alerts(con, definition, query(warehouse, "comparisons/latest_event_day", {})[0][0].as_py())
         write_back(warehouse, con, definition.name, sql.tables("comparisons", "sums"))

@@ -91,7 +91,7 @@ def measure(target: int, per_person: float, args: argparse.Namespace) -> dict:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return {"target": target, "events": generated.rows, "persons": persons, "differing": differing,
-            "stages": {name: {"seconds": s.seconds, "wall": s.wall_seconds, "peak_mib": s.peak_rss_mib,
+            "stages": {name: {"seconds": s.seconds, "wall": s.wall_seconds, "peak_mib": s.peak_rss_mib, "load": s.load,
                               "failed": s.failed, "details": s.details} for name, s in stages.items()}}
 
 
@@ -128,7 +128,7 @@ def stage_spark_identities(spec: dict) -> tuple[float, dict]:
     started = time.perf_counter()
     warehouse = spark.Warehouse(session, spec["warehouse"])
     warehouse.show("events")
-    rounds = spark.build_persons(warehouse, os.environ["JOURNEYS_HASH_KEY"].encode("utf-8"))
+    rounds = spark.build_persons(warehouse, os.environ["JOURNEYS_HASH_KEY"].encode("utf-8")).rounds
     seconds = time.perf_counter() - started
     session.stop()
     return seconds, {"rounds": rounds}
@@ -242,11 +242,18 @@ def size_table(size: dict) -> list[str]:
               f"Of Spark's mine, {mined['on_spark']:,.2f} s ran on Spark (the per-person tables, the sums, the twin and "
               f"personas) and {mined['alerts']:,.2f} s in the driver (the alerts and trends, with the copy of the "
               "mined tables they read). Spark's ingest reads the files in the driver (the product's own ingest) and "
-              "appends its rows to the warehouse.", "",
+              "appends its rows to the warehouse. The 1-minute load average when each stage ended: DuckDB's "
+              f"{load_range(stages, ('ingest', *DUCKDB_STAGES))}, Spark's {load_range(stages, SPARK_STAGES)} "
+              f"(on {os.cpu_count()} cores: above that, other work was running beside it).", "",
               "Output files equal on both engines: " + (
                   "all (tables row by row, rates to 1e-12 relative; summary.json but its timings)."
                   if not size["differing"] else "**no**, these differ: " + ", ".join(size["differing"]) + "."), ""]
     return lines
+
+
+def load_range(stages: dict, names: tuple[str, ...]) -> str:
+    loads = [stages[name]["load"] for name in names]
+    return f"{min(loads):.1f} to {max(loads):.1f}"
 
 
 def projection(size: dict) -> list[str]:

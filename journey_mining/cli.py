@@ -171,9 +171,8 @@ def _ingest(args: argparse.Namespace) -> int:
         spark = _spark()
         warehouse = _warehouse(args, loaded=False)
         _counted(args, spark.ingest_files(warehouse, args.source, args.paths, **options))
-        _progress("building persons (Spark)")  # every identifier anew: a run stopped before this, run again, builds them
-        rounds = spark.build_persons(warehouse, spark.hash_key(), max_ids_per_person=args.max_ids_per_person)
-        _progress(f"persons: built in {rounds} label rounds")
+        _progress("building persons")  # every identifier anew: a run stopped before this, run again, builds them
+        _built(spark.build_persons(warehouse, spark.hash_key(), max_ids_per_person=args.max_ids_per_person))
         return 0
     con = db.connect(args.db)
     try:
@@ -181,14 +180,16 @@ def _ingest(args: argparse.Namespace) -> int:
         # also after a run that was stopped once its events were in and before its persons were
         if args.full_identity or not identity.persons_up_to_date(con):
             _progress("building persons")
-            persons = identity.build_persons(con, max_ids_per_person=args.max_ids_per_person,
-                                             full=args.full_identity)
-            _progress(f"persons: {persons.persons} from {persons.identifiers} identifiers"
-                      + (f"; {len(persons.oversize_components)} oversize components kept apart"
-                         if persons.oversize_components else ""))
+            _built(identity.build_persons(con, max_ids_per_person=args.max_ids_per_person, full=args.full_identity))
     finally:
         con.close()
     return 0
+
+
+def _built(persons: identity.IdentityReport) -> None:
+    _progress(f"persons: {persons.persons} from {persons.identifiers} identifiers"
+              + (f"; {len(persons.oversize_components)} oversize components kept apart"
+                 if persons.oversize_components else ""))
 
 
 def _counted(args: argparse.Namespace, reports: list[ingest.FileCounts]) -> None:

@@ -16,6 +16,9 @@ translated from DuckDB's dialect by SQLGlot and the few rules below, so that no 
 - **Identity** (`build_persons`) and the **sums over everyone** (`sum_everyone`) run as Spark SQL. The
   **per-person work** (`mine_persons`): Spark shuffles the events into buckets of persons, and each bucket
   is mined by the product's own DuckDB code in the Python worker it lands on, in a database in memory.
+- **In the driver**, by the product's DuckDB code: **ingest** (`ingest_files`: the night's files against the
+  stored events whose keys they repeat), and the **alerts, conformance and output files** of a mining run
+  (`mine_definition`), on a copy of the definition's mined tables (`mirrored`).
 
 pyspark is the optional extra `journey-mining[spark]`; this module imports it only when a session starts.
 """
@@ -45,8 +48,7 @@ MASTER = "local[*]"  # JOURNEYS_SPARK_MASTER overrides it
 EVENTS_PER_BUCKET = 2_000_000  # a bucket of persons is mined in one DuckDB in memory: about 1 GiB at this size
 # What the driver's DuckDB reads from the warehouse for the alerts, conformance and the files of a definition:
 # the per-person and summed tables (the definition's rows), and what the run summary tells of ingest and identity.
-MIRRORED = (*mining.PERSON_TABLES, *(t for t in mining.SUMMED_TABLES if t not in sql.tables("comparisons", "sums")),
-            "mining_state")
+MIRRORED = (*mining.PERSON_TABLES, *mining.SUMMED_TABLES, *sql.tables("conformance", "model"), "mining_state")
 MIRRORED_WHOLE = ("ingested_files", "oversize_components")
 SETTINGS = {  # what every session of the product needs (a user's spark.* settings come on top)
     "spark.sql.session.timeZone": "UTC",  # timestamps are UTC instants, as in DuckDB's timestamptz
@@ -374,10 +376,11 @@ def _make_view(spark, name: str) -> None:
     spark.sql(spark_text(tree.expression), args=params).createOrReplaceTempView(tree.this.name)
 
 
-def build_persons(warehouse: Warehouse, key: bytes, *, max_ids_per_person: int = identity.MAX_IDS_PER_PERSON) -> int:
+def build_persons(warehouse: Warehouse, key: bytes, *,
+                  max_ids_per_person: int = identity.MAX_IDS_PER_PERSON) -> identity.IdentityReport:
     """Identities, persons and oversize components made anew from every loaded event (the temporary view
     events), as identity.build_persons makes them in DuckDB (a full rebuild), pseudonymised with `key`:
-    the same statements, the label rounds repeated until no label moves. The number of rounds."""
+    the same statements, the label rounds repeated until no label moves."""
     spark = warehouse.spark
     spark.udf.register("keyed_hash", _keyed_hash(key))
     _make_view(spark, "identity/tables/keyed_events")
@@ -395,7 +398,28 @@ def build_persons(warehouse: Warehouse, key: bytes, *, max_ids_per_person: int =
             break
     run_steps(warehouse, "identity", {"max_ids": max_ids_per_person}, "assign")
     run_steps(warehouse, "identity", {}, "rebuilt")
-    return rounds
+    return identity.IdentityReport(
+        persons=spark.table("persons").count(), identifiers=spark.table("identities").count(),
+        oversize_components=[row[0] for row in spark.sql(
+            "select identifiers from oversize_components order by identifiers desc").collect()],
+        rounds=rounds)
+
+
+class Cursor:
+    """The warehouse's tables read as the product's checks read a DuckDB connection: `execute(query, params)`
+    with a query in DuckDB's dialect (translated by spark_sql) and `?` parameters, then `fetchall()`."""
+
+    def __init__(self, warehouse: Warehouse):
+        self.warehouse = warehouse
+        self.rows: list[tuple] = []
+
+    def execute(self, query: str, params: list | None = None) -> "Cursor":
+        found = self.warehouse.spark.sql(spark_sql(query), args=list(params) if params else None)
+        self.rows = [tuple(row) for row in found.collect()]
+        return self
+
+    def fetchall(self) -> list[tuple]:
+        return self.rows
 
 
 def _keyed_hash(key: bytes):
@@ -409,31 +433,51 @@ def _keyed_hash(key: bytes):
 def mine_definition(warehouse: Warehouse, definition: Definition, out: Path, *, since: date | None = None,
                     until: date | None = None, buckets: int | None = None, workbook: bool = False,
                     event_log: bool = False, progress: Callable[[str], None] = lambda step: None) -> dict:
-    """run.mine_definition on Spark: the per-person tables, the sums over everyone and the run's state made in
-    the warehouse, then the alerts, fitness and precision and the files made by the DuckDB code on a copy of the
-    definition's mined tables in the driver (`mirrored`), the alerts and conformance written back. The run
-    summary. Always a full run: every person mined again."""
+    """run.mine_definition on Spark: `mine`, then the alerts (`sum_alerts`), fitness and precision (`conform`)
+    and the files made by the DuckDB code on one copy of the definition's mined tables in the driver
+    (`mirrored`). The run summary. Always a full run: every person mined again."""
     timings = {}
     started = time.perf_counter()
     progress("mining journeys")
+    mine(warehouse, definition, since, until, buckets=buckets)
+    progress("alerts and trends")
+    with mirrored(warehouse, definition) as con:
+        sum_alerts(warehouse, con, definition)
+        timings["mine"] = time.perf_counter() - started
+        started = time.perf_counter()
+        progress("fitness and precision")
+        conform(warehouse, con, definition)
+        timings["conformance"] = time.perf_counter() - started
+        progress("writing files")
+        return run.export(con, definition, out, timings=timings, workbook=workbook, event_log=event_log)
+
+
+def mine(warehouse: Warehouse, definition: Definition, since: date | None = None, until: date | None = None, *,
+         buckets: int | None = None) -> None:
+    """The definition's tables in the warehouse as mining.mine makes them, but for the alerts and trends
+    (sum_alerts): every person's rows (mine_persons), the sums over everyone (sum_everyone), the run's state."""
     mine_persons(warehouse, definition, since, until, buckets=buckets or default_buckets(warehouse))
     sum_everyone(warehouse, definition, since, until)
     warehouse.show("ingested_files")
     run_steps(warehouse, "journeys", {
         "definition": definition.name, "definition_sha256": mining.definition_sha256(definition), "since": since,
         "until": until, "remined_persons": None, "mined_by": mining.mining_code_digest()}, "state")
-    progress("alerts and trends")
-    with mirrored(warehouse, definition) as con:
-        mining.sum_alerts(con, definition, query(warehouse, "comparisons/latest_event_day", {})[0][0].as_py())
-        write_back(warehouse, con, definition.name, sql.tables("comparisons", "sums"))
-        timings["mine"] = time.perf_counter() - started
-        started = time.perf_counter()
-        progress("fitness and precision")
-        run.conform(con, definition)
-        write_back(warehouse, con, definition.name, sql.tables("conformance", "model"))
-        timings["conformance"] = time.perf_counter() - started
-        progress("writing files")
-        return run.export(con, definition, out, timings=timings, workbook=workbook, event_log=event_log)
+
+
+def sum_alerts(warehouse: Warehouse, con: duckdb.DuckDBPyConnection, definition: Definition) -> None:
+    """The alerts and trends of the mined tables `mirrored` into `con`, by the DuckDB code, and the warehouse's."""
+    tables = sql.tables("comparisons", "sums")
+    for table in tables:
+        sql.run_template(con, "journeys/delete_definition_rows", {"table": table}, {"definition": definition.name})
+    mining.sum_alerts(con, definition, query(warehouse, "comparisons/latest_event_day", {})[0][0].as_py())
+    write_back(warehouse, con, definition.name, tables)
+
+
+def conform(warehouse: Warehouse, con: duckdb.DuckDBPyConnection, definition: Definition):
+    """run.conform on the mined tables `mirrored` into `con`, its row of `conformance` the warehouse's too."""
+    model = run.conform(con, definition)
+    write_back(warehouse, con, definition.name, sql.tables("conformance", "model"))
+    return model
 
 
 def default_buckets(warehouse: Warehouse) -> int:

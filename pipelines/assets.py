@@ -23,12 +23,10 @@ def events(context: AssetExecutionContext, database: JourneysDatabase,
     """
     day = context.partition_key
     file_counts: list[ingest.FileCounts] = []
-    with database.connection() as con:
-        for source in SOURCES:
-            folder = landing.source_folder(day, source)
-            if folder.is_dir():
-                file_counts += ingest.ingest(con, source, [folder], tz=landing.time_zone,
-                                             progress=context.log.info)
+    for source in SOURCES:
+        folder = landing.source_folder(day, source)
+        if folder.is_dir():
+            file_counts += database.ingest(source, folder, tz=landing.time_zone, progress=context.log.info)
     if not file_counts:
         context.log.warning(f"no export landed for {day} in {landing.path}")
     total = {field: sum(getattr(counts, field) for counts in file_counts)
@@ -57,8 +55,7 @@ def persons(context: AssetExecutionContext, config: PersonsConfig,
     Not partitioned: identity links events across days. Each run links the rows loaded since the
     last one into the components they touch (in one transaction); the result equals a full rebuild.
     """
-    with database.connection() as con:
-        report = identity.build_persons(con, max_ids_per_person=config.max_ids_per_person, full=config.full)
+    report = database.build_persons(max_ids_per_person=config.max_ids_per_person, full=config.full)
     if report.oversize_components:
         context.log.warning(f"{len(report.oversize_components)} identity components above "
                             f"{config.max_ids_per_person} identifiers kept apart (shared devices, bots?)")

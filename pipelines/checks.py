@@ -8,6 +8,7 @@ import duckdb
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
 from journey_mining import checks
+from journey_mining.definition import Definition
 from pipelines.assets import events
 from pipelines.resources import JourneysDatabase, dagster_name
 
@@ -18,7 +19,7 @@ def counts_reconcile(database: JourneysDatabase) -> AssetCheckResult:
 
     Blocking: persons built on rows nobody can account for would hide the loss downstream.
     """
-    with database.connection(read_only=True) as con:
+    with database.loaded_tables() as con:
         return _result(checks.unreconciled_files(con), "files whose counts do not reconcile")
 
 
@@ -28,7 +29,7 @@ def unique_event_ids(database: JourneysDatabase) -> AssetCheckResult:
 
     Blocking: a repeated event would count twice in every journey, funnel and KPI built on it.
     """
-    with database.connection(read_only=True) as con:
+    with database.loaded_tables() as con:
         return _result(checks.duplicate_event_keys(con), "event keys loaded more than once")
 
 
@@ -39,7 +40,7 @@ def quarantine_share(database: JourneysDatabase) -> AssetCheckResult:
     A warning, not blocking: ingest already refuses such a file (the asset fails, nothing flows on);
     this shows a file someone loaded on purpose with a laxer threshold, which a rerun cannot undo.
     """
-    with database.connection(read_only=True) as con:
+    with database.loaded_tables() as con:
         return _result(checks.files_over_quarantine_threshold(con), "files above the quarantine threshold",
                        severity=AssetCheckSeverity.WARN)
 
@@ -81,32 +82,32 @@ LAWS = (
 )
 
 
-def mining_checks(definition: str) -> list[AssetChecksDefinition]:
+def mining_checks(definition: Definition) -> list[AssetChecksDefinition]:
     """The laws of the figures (docs/outputs.md) on the mined tables of `definition` (assets keyed [its Dagster
     name, table]), and the warning of its structure alerts."""
     return [*(_law_check(definition, law) for law in LAWS), _alerts_check(definition)]
 
 
-def _alerts_check(definition: str) -> AssetChecksDefinition:
-    @asset_check(asset=AssetKey([dagster_name(definition), "alerts"]), name="journeys_unchanged",
+def _alerts_check(definition: Definition) -> AssetChecksDefinition:
+    @asset_check(asset=AssetKey([dagster_name(definition.name), "alerts"]), name="journeys_unchanged",
                  description="No structure alert: the journeys started in the latest window differ from those "
                              "of the window before in no variant, transition, stage drop-off, conformance, "
                              "funnel step or conversion (docs/outputs.md). A warning: the night's figures are "
                              "right, the journey changed.")
     def unchanged(database: JourneysDatabase) -> AssetCheckResult:
-        with database.connection(read_only=True) as con:
-            return _result(checks.structure_alerts(con, definition), "structure alerts",
+        with database.mined_tables(definition) as con:
+            return _result(checks.structure_alerts(con, definition.name), "structure alerts",
                            severity=AssetCheckSeverity.WARN)
 
     return unchanged
 
 
-def _law_check(definition: str, law: Law) -> AssetChecksDefinition:
-    @asset_check(asset=AssetKey([dagster_name(definition), law.table]), name=law.name, description=law.description,
-                 blocking=True)
+def _law_check(definition: Definition, law: Law) -> AssetChecksDefinition:
+    @asset_check(asset=AssetKey([dagster_name(definition.name), law.table]), name=law.name,
+                 description=law.description, blocking=True)
     def holds(database: JourneysDatabase) -> AssetCheckResult:
-        with database.connection(read_only=True) as con:
-            return _result(law.validator(con, definition), law.found)
+        with database.mined_tables(definition) as con:
+            return _result(law.validator(con, definition.name), law.found)
 
     return holds
 

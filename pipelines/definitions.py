@@ -22,7 +22,7 @@ def code_location(folder: DefinitionsFolder) -> Definitions:
     return Definitions(
         assets=[*load_assets_from_modules([assets]), *(a for journey in journeys for a in mining_assets(journey))],
         asset_checks=[*load_asset_checks_from_modules([checks]),
-                      *(c for journey in journeys for c in checks.mining_checks(journey.name))],
+                      *(c for journey in journeys for c in checks.mining_checks(journey))],
         jobs=[nightly_journeys],
         schedules=[nightly],
         sensors=[landing_files],

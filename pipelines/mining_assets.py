@@ -58,8 +58,8 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
                  description=f"Mines the journey definition {definition.path} over every loaded event: again "
                              "for the persons touched since its latest run, then sums everyone's journeys.")
     def mine(database: JourneysDatabase):
-        with database.connection() as con:
-            counts = mining.mine(con, definition)
+        with database.mined(definition) as con:
+            counts = mining.event_counts(con, name)
             remined = mining.remined_persons(con, name)
             rows = checks.mined_rows(con, name)
             previews = {table: checks.first_rows(con, name, table)
@@ -82,8 +82,7 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
     def conformance(database: JourneysDatabase) -> MaterializeResult:
         """Journeys without deviation, and pm4py's token-based replay fitness and precision of the
         journeys against the assumed journey (stages in sequence), within a time budget."""
-        with database.connection() as con:
-            model = run.conform(con, definition)
+        with database.conformed(definition) as (model, con):
             preview = checks.first_rows(con, name, "conformance")
         return MaterializeResult(metadata={
             "dagster/row_count": 1,
@@ -99,7 +98,7 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
         """The definition's files for BI tools, spreadsheets and process mining tools (CSV, an Excel
         workbook, Parquet, the discovered model; XES when its config asks), summary.json and the journey
         map, in `<output folder>/<definition name>/`, which is replaced whole."""
-        with database.connection(read_only=True) as con:
+        with database.mined_tables(definition) as con:
             summary = run.export(con, definition, Path(output.path), workbook=config.xlsx, event_log=config.xes)
         return MaterializeResult(metadata={
             "path": MetadataValue.path(str(Path(output.path) / name)),
@@ -115,7 +114,7 @@ def mining_assets(definition: Definition) -> list[AssetsDefinition]:
         the stage funnel, variants, deviations, funnels and the run summary; one file that opens offline.
         The exports write it with the other files, since the folder is replaced whole; here it is shown."""
         path = Path(output.path) / name / "report.html"
-        with database.connection(read_only=True) as con:
+        with database.mined_tables(definition) as con:
             stages = checks.stage_kpis(con, name)
         return MaterializeResult(metadata={
             # a file:// link would not open from Dagster's http page (browsers refuse it): the path, to open

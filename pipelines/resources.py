@@ -6,13 +6,15 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from journey_mining import db, definition, ingest
+from journey_mining import db, definition, identity, ingest, mining, run
 from journey_mining.definition import Definition, DefinitionError
+from journey_mining.process_model import ModelConformance
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 # The sample exports and journey definitions bundled with the repository; a real deployment points
@@ -24,18 +26,24 @@ DEFINITION_SUFFIXES = (".yaml", ".yml")
 
 
 class JourneysDatabase(ConfigurableResource):
-    """The DuckDB database of events, quarantine, ingested files and persons.
+    """Where the events, quarantine, ingested files, persons and mined tables are, and the engine that works on
+    them: the DuckDB database (the default), or with the spark engine a warehouse of Parquet tables
+    (docs/spark.md), the same figures either way.
 
-    Connections go through journey_mining.db.connect, so a run waits for another process's lock,
+    DuckDB connections go through journey_mining.db.connect, so a run waits for another process's lock,
     works in UTC and finds the schema in place, exactly as the `journeys` command line does.
     dagster-duckdb's DuckDBResource is not used: it opens DuckDB directly, without any of that.
     """
 
-    path: str = Field(description="The database file (JOURNEYS_DB, else journeys.duckdb here)")
+    path: str = Field(description="The database file, or the spark engine's warehouse (JOURNEYS_DB, else "
+                                  "journeys.duckdb here)")
+    engine: Literal["duckdb", "spark"] = Field(default="duckdb", description="The engine (JOURNEYS_ENGINE)")
+    spark_conf: dict[str, str] = Field(default_factory=dict, description="Spark settings (spark.*) of the spark "
+                                       "engine; its master is JOURNEYS_SPARK_MASTER, else local[*]")
 
     @classmethod
     def from_environment(cls) -> "JourneysDatabase":
-        return cls(path=str(db.database_path().resolve()))
+        return cls(path=str(db.database_path().resolve()), engine=os.environ.get("JOURNEYS_ENGINE") or "duckdb")
 
     @contextmanager
     def connection(self, *, read_only: bool = False,
@@ -46,11 +54,94 @@ class JourneysDatabase(ConfigurableResource):
         finally:
             con.close()
 
+    def warehouse(self):
+        """The spark engine's warehouse, its loaded events, identities and persons read."""
+        from journey_mining import spark
+
+        warehouse = spark.Warehouse(spark.session(self.spark_conf), self.path)
+        for table in ("events", "identities", "persons"):
+            warehouse.show(table)
+        return warehouse
+
+    def ingest(self, source: str, folder: Path, *, tz: str, progress) -> list[ingest.FileCounts]:
+        """One source's folder loaded (ingest.ingest, or the spark engine's)."""
+        if self.engine == "spark":
+            from journey_mining import spark
+
+            return spark.ingest_files(self.warehouse(), source, [folder], tz=tz, progress=progress)
+        with self.connection() as con:
+            return ingest.ingest(con, source, [folder], tz=tz, progress=progress)
+
+    def build_persons(self, *, max_ids_per_person: int, full: bool) -> identity.IdentityReport:
+        """Persons brought up to date with the loaded events (on Spark: built anew, whatever `full` says)."""
+        if self.engine == "spark":
+            from journey_mining import spark
+
+            return spark.build_persons(self.warehouse(), spark.hash_key(), max_ids_per_person=max_ids_per_person)
+        with self.connection() as con:
+            return identity.build_persons(con, max_ids_per_person=max_ids_per_person, full=full)
+
+    @contextmanager
+    def mined(self, definition: Definition) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Mine `definition` (mining.mine, or the spark engine's full run), then read its tables."""
+        if self.engine == "spark":
+            from journey_mining import spark
+
+            warehouse = self.warehouse()
+            spark.mine(warehouse, definition)
+            with spark.mirrored(warehouse, definition) as con:
+                spark.sum_alerts(warehouse, con, definition)
+                yield con
+            return
+        with self.connection() as con:
+            mining.mine(con, definition)
+            yield con
+
+    @contextmanager
+    def conformed(self, definition: Definition) -> Iterator[tuple[ModelConformance, duckdb.DuckDBPyConnection]]:
+        """Fitness and precision of `definition`'s mined journeys recorded (run.conform), then its tables read."""
+        if self.engine == "spark":
+            from journey_mining import spark
+
+            warehouse = self.warehouse()
+            with spark.mirrored(warehouse, definition) as con:
+                yield spark.conform(warehouse, con, definition), con
+            return
+        with self.connection() as con:
+            yield run.conform(con, definition), con
+
+    @contextmanager
+    def mined_tables(self, definition: Definition) -> Iterator[duckdb.DuckDBPyConnection]:
+        """`definition`'s mined tables to read: the database, or a copy of the warehouse's in this process."""
+        if self.engine == "spark":
+            from journey_mining import spark
+
+            with spark.mirrored(self.warehouse(), definition) as con:
+                yield con
+            return
+        with self.connection(read_only=True) as con:
+            yield con
+
+    @contextmanager
+    def loaded_tables(self, *, lock_timeout_s: float = db.LOCK_TIMEOUT_S):
+        """The loaded events, quarantine and ingested files to read, as a DuckDB connection or, with the spark
+        engine, the warehouse read through Spark (spark.Cursor: a query in DuckDB's dialect, translated)."""
+        if self.engine == "spark":
+            from journey_mining import spark
+
+            warehouse = self.warehouse()
+            for table in ("ingested_files", "quarantine"):
+                warehouse.show(table)
+            yield spark.Cursor(warehouse)
+            return
+        with self.connection(read_only=True, lock_timeout_s=lock_timeout_s) as con:
+            yield con
+
     def ingested_paths(self, *, lock_timeout_s: float) -> set[str]:
         """The paths of every file loaded so far (none before the database exists)."""
-        if not Path(self.path).is_file():
+        if self.engine == "duckdb" and not Path(self.path).is_file():
             return set()
-        with self.connection(read_only=True, lock_timeout_s=lock_timeout_s) as con:
+        with self.loaded_tables(lock_timeout_s=lock_timeout_s) as con:
             return {counts.path for counts in ingest.all_file_counts(con)}
 
 

@@ -10,11 +10,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import networkx as nx
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 import test_mining_reference as reference
+import test_pipelines_mining as pipelines_mining
 from conftest import HASH_KEY
 
 from journey_mining import cli, comparisons, db, definition, identity, ingest, mining, run, spark, sql, twin
@@ -187,9 +189,9 @@ def assert_same_table(con, session, table: str, definition_name: str | None) -> 
 
 
 def assert_same_files(ours: Path, theirs: Path) -> None:
-    """The same files, each equal: tables row by row in their order (rates to 1e-12 relative), summary.json
-    with its timings aside, report.html with its line of timings aside, the discovered models as graphs
-    (pm4py makes up their ids)."""
+    """The same files, each equal: tables (and workbook sheets) row by row in their order (rates to 1e-12
+    relative), summary.json with its timings aside, report.html with its line of timings aside, the
+    discovered models as graphs (pm4py makes up their ids)."""
     names = sorted(path.name for path in ours.iterdir())
     assert names == sorted(path.name for path in theirs.iterdir())
     for name in names:
@@ -203,6 +205,11 @@ def assert_same_files(ours: Path, theirs: Path) -> None:
             assert found == summary, name
         elif name == "report.html":
             assert without_timings(other.read_text()) == without_timings(mine.read_text())
+        elif mine.suffix == ".xlsx":
+            sheets, found = (pd.read_excel(path, sheet_name=None) for path in (mine, other))
+            assert list(found) == list(sheets), name
+            for sheet, rows in sheets.items():
+                assert_same_ordered_rows(f"{name}: {sheet}", pa.Table.from_pandas(rows), pa.Table.from_pandas(found[sheet]))
         elif mine.suffix in (".pnml", ".bpmn"):
             assert nx.is_isomorphic(model_graph(mine), model_graph(other),
                                     node_match=lambda a, b: a["what"] == b["what"]), name
@@ -323,3 +330,27 @@ def test_ingest_on_spark_accounts_for_every_row_as_duckdbs_across_runs(session, 
         ingest.ingest(alone, source, [SAMPLES / "landing" / day / source for day in days[1:]], now=INGEST_NOW)
     assert later > sql.one(alone, "select sum(duplicates) from ingested_files")[0]
     con.close()
+
+
+def test_the_nightly_dagster_job_on_spark_gives_duckdbs_checks_and_files(session, tmp_path):
+    """The nightly job of test_pipelines_mining's code location, both landing days in turn, with the database
+    resource's spark engine (a warehouse) and with DuckDB: the same assets, the same check results, the same
+    files."""
+    from dagster import DagsterInstance
+
+    from pipelines.resources import JourneysDatabase
+
+    runs = {}
+    with DagsterInstance.ephemeral() as instance:
+        pipeline = pipelines_mining.Pipeline(tmp_path, instance)
+        for engine in ("duckdb", "spark"):
+            pipeline.database = JourneysDatabase(path=str(tmp_path / engine / "journeys"), engine=engine)
+            pipeline.out = tmp_path / engine / "out"
+            runs[engine] = [pipeline.run(day) for day in (pipelines_mining.DAY_1, pipelines_mining.DAY_2)]
+    for ours, theirs in zip(runs["duckdb"], runs["spark"]):
+        assert ours.success and theirs.success
+        assert pipelines_mining._checks(theirs) == pipelines_mining._checks(ours)
+        assert len(pipelines_mining._checks(ours)) > 5 and all(pipelines_mining._checks(ours).values())
+        assert ({e.asset_key for e in theirs.get_asset_materialization_events()}
+                == {e.asset_key for e in ours.get_asset_materialization_events()})
+    assert_same_files(tmp_path / "duckdb" / "out" / "signup", tmp_path / "spark" / "out" / "signup")

@@ -22,11 +22,9 @@ def events(context: AssetExecutionContext, database: JourneysDatabase,
     quarantined share is above 5 % fails the run and loads nothing of that source's files.
     """
     day = context.partition_key
-    file_counts: list[ingest.FileCounts] = []
-    for source in SOURCES:
-        folder = landing.source_folder(day, source)
-        if folder.is_dir():
-            file_counts += database.ingest(source, folder, tz=landing.time_zone, progress=context.log.info)
+    folders = {source: landing.source_folder(day, source) for source in SOURCES}
+    file_counts = database.ingest({source: folder for source, folder in folders.items() if folder.is_dir()},
+                                  tz=landing.time_zone, progress=context.log.info)
     if not file_counts:
         context.log.warning(f"no export landed for {day} in {landing.path}")
     total = {field: sum(getattr(counts, field) for counts in file_counts)

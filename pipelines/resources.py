@@ -63,14 +63,17 @@ class JourneysDatabase(ConfigurableResource):
             warehouse.show(table)
         return warehouse
 
-    def ingest(self, source: str, folder: Path, *, tz: str, progress) -> list[ingest.FileCounts]:
-        """One source's folder loaded (ingest.ingest, or the spark engine's)."""
+    def ingest(self, folders: dict[str, Path], *, tz: str, progress) -> list[ingest.FileCounts]:
+        """Each source's folder loaded (ingest.ingest, or the spark engine's), the database made when missing."""
         if self.engine == "spark":
             from journey_mining import spark
 
-            return spark.ingest_files(self.warehouse(), source, [folder], tz=tz, progress=progress)
+            warehouse = self.warehouse()
+            return [counts for source, folder in folders.items()
+                    for counts in spark.ingest_files(warehouse, source, [folder], tz=tz, progress=progress)]
         with self.connection() as con:
-            return ingest.ingest(con, source, [folder], tz=tz, progress=progress)
+            return [counts for source, folder in folders.items()
+                    for counts in ingest.ingest(con, source, [folder], tz=tz, progress=progress)]
 
     def build_persons(self, *, max_ids_per_person: int, full: bool) -> identity.IdentityReport:
         """Persons brought up to date with the loaded events (on Spark: built anew, whatever `full` says)."""

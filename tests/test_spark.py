@@ -165,8 +165,8 @@ def assert_run_on_spark_as_in_duckdb(session, con, journeys, tmp_path) -> dict[s
         compared[table] = assert_same_table(con, session, table, None)
     for journey in journeys:
         run.conform(con, journey)
-        run.export(con, journey, tmp_path / "duckdb")
-        spark.mine_definition(warehouse, journey, tmp_path / "spark", buckets=3)
+        run.export(con, journey, tmp_path / "duckdb", workbook=True, event_log=True)
+        spark.mine_definition(warehouse, journey, tmp_path / "spark", buckets=3, workbook=True, event_log=True)
         for table in (*mining.PERSON_TABLES, *mining.SUMMED_TABLES, *sql.tables("conformance", "model"),
                       *sql.tables("journeys", "state")):
             compared[table] = compared.get(table, 0) + assert_same_table(con, session, table, journey.name)
@@ -210,6 +210,8 @@ def assert_same_files(ours: Path, theirs: Path) -> None:
             assert list(found) == list(sheets), name
             for sheet, rows in sheets.items():
                 assert_same_ordered_rows(f"{name}: {sheet}", pa.Table.from_pandas(rows), pa.Table.from_pandas(found[sheet]))
+        elif mine.suffix == ".xes":
+            assert other.read_bytes() == mine.read_bytes(), name
         elif mine.suffix in (".pnml", ".bpmn"):
             assert nx.is_isomorphic(model_graph(mine), model_graph(other),
                                     node_match=lambda a, b: a["what"] == b["what"]), name
@@ -263,8 +265,9 @@ def model_graph(path: Path) -> nx.MultiDiGraph:
 
 def test_the_command_line_ingests_mines_compares_and_asks_what_if_on_spark(session, mined, tmp_path, capsys,
                                                                           monkeypatch):
-    """`--engine spark` on ingest, mine, whatif and compare, the warehouse named by --db: the same counts and
-    figures as DuckDB's (the `mined` fixture's database); bad usage in one line."""
+    """`--engine spark` on ingest, mine, whatif and compare, the warehouse named by --db: the same counts,
+    figures and files (whatif.csv, comparison.csv) as DuckDB's (the `mined` fixture's database); bad usage in
+    one line."""
     con, journeys = mined
     journey = journeys[0]
     warehouse = tmp_path / "warehouse"
@@ -284,9 +287,10 @@ def test_the_command_line_ingests_mines_compares_and_asks_what_if_on_spark(sessi
                      "--out", str(tmp_path / "out")]) == 0
     changes = [twin.parse_scenario(journey, "exit Pricing = -20%")]
     paths = twin.stored_paths(con, journey)
-    expected = twin.what_if_text(journey.name, "exit Pricing = -20%", int(paths.journeys.sum()),
-                                 twin.what_if(journey, paths, changes))
+    result = twin.what_if(journey, paths, changes)
+    expected = twin.what_if_text(journey.name, "exit Pricing = -20%", int(paths.journeys.sum()), result)
     assert capsys.readouterr().out == expected
+    twin.write_what_if(tmp_path / "duckdb" / "whatif.csv", journey.name, "exit Pricing = -20%", result)
 
     periods = ["2026-09-01..2026-09-20", "2026-09-21..2026-10-03"]
     assert cli.main(["compare", str(journey.path), "--periods", *periods, *spark_options,
@@ -295,6 +299,10 @@ def test_the_command_line_ingests_mines_compares_and_asks_what_if_on_spark(sessi
                                            (date(2026, 9, 21), date(2026, 10, 3)))
     assert capsys.readouterr().out.splitlines()[0].startswith(
         f"{journey.name}: {compared['kind'].notna().sum():,} differences among {len(compared):,} items")
+    comparisons.write_comparison(tmp_path / "duckdb" / "comparison.csv", journey.name, compared)
+    for name in ("whatif.csv", "comparison.csv"):  # the files, as DuckDB's command would write them
+        assert_same_ordered_rows(name, pa_csv.read_csv(tmp_path / "duckdb" / name),
+                                 pa_csv.read_csv(tmp_path / "out" / journey.name / name))
 
     none = tmp_path / "none"
     assert cli.main(["mine", str(journey.path), "--engine", "spark", "--db", str(none)]) == 1

@@ -509,7 +509,8 @@ def mirrored(warehouse: Warehouse, definition: Definition) -> Iterator[duckdb.Du
 def write_back(warehouse: Warehouse, con: duckdb.DuckDBPyConnection, definition: str, tables: tuple[str, ...]) -> None:
     """The definition's rows of `tables`, made in the driver's DuckDB, as its rows of the warehouse's tables."""
     for table in tables:
-        rows = con.sql(f"select * from {table} where definition = ?", params=[definition]).to_arrow_table()
+        rows = con.table(table).filter(duckdb.ColumnExpression("definition") == duckdb.ConstantExpression(
+            definition)).to_arrow_table()
         warehouse.replace(table, definition, warehouse.spark.createDataFrame(rows, table_schema(table)))
 
 
@@ -541,7 +542,8 @@ def ingest_files(warehouse: Warehouse, source: str, paths, *, progress: Callable
             counts = ingest.ingest(con, source, paths, progress=progress, **options)
             first_new = (pc.max(files.column("file_id")).as_py() or 0) + 1
             for table in ("events", "quarantine", "ingested_files"):
-                rows = con.sql(f"select * from {table} where file_id >= ?", params=[first_new]).to_arrow_table()
+                rows = con.table(table).filter(duckdb.ColumnExpression("file_id") >= duckdb.ConstantExpression(
+                    first_new)).to_arrow_table()
                 if len(rows):  # the file counts last: a run stopped before them loads its files again (as repeats)
                     spark.createDataFrame(rows, table_schema(table)).write.mode("append").parquet(
                         warehouse.table_path(table))

@@ -19,6 +19,7 @@ from journey_mining.definition import PATH_JOIN, Definition
 KINDS = ("expected", "skip", "backward", "entry")
 EXPECTED, SKIP, BACKWARD, ENTRY = range(4)
 START = END = -1  # the touchpoint index of (start) as a source and of (end) as a target
+UNTIMED = -1  # the microseconds of a transition from (start) or into (end), which has none (steps are 0 or more apart)
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -137,7 +138,7 @@ class Transitions:
     journey: np.ndarray
     source: np.ndarray   # touchpoint index; START for (start)
     target: np.ndarray   # touchpoint index; END for (end)
-    seconds: np.ndarray  # between the two steps; NaN from (start) and into (end)
+    micros: np.ndarray   # microseconds between the two steps; UNTIMED from (start) and into (end)
     kind: np.ndarray     # code into KINDS
 
 
@@ -156,10 +157,10 @@ def transitions(journey: np.ndarray, touchpoint: np.ndarray, at: np.ndarray, def
     target = np.empty_like(source)
     target[:count] = touchpoint
     target[count:] = END
-    seconds = np.full(len(source), np.nan)
-    np.divide(np.subtract(at[1:], at[:-1]), 1e6, out=seconds[1:count])
-    seconds[:count][first] = np.nan
-    return Transitions(journey=np.r_[journey, journey[ends]], source=source, target=target, seconds=seconds,
+    micros = np.full(len(source), UNTIMED, np.int64)
+    np.subtract(at[1:], at[:-1], out=micros[1:count])
+    micros[:count][first] = UNTIMED
+    return Transitions(journey=np.r_[journey, journey[ends]], source=source, target=target, micros=micros,
                        kind=edge_kind_codes(definition)[edge_codes_of(source, target, touchpoints)])
 
 

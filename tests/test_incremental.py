@@ -175,7 +175,7 @@ def test_a_database_mined_by_an_earlier_version_gets_this_versions_tables_and_th
     journey = definition.load(SAMPLES / "definitions" / "purchase.yaml")
     older = db.connect(tmp_path / "older.duckdb")
     load(older, *days)
-    # the shapes the version before journey keys kept (path_steps a table; counts keyed by names)
+    # the shapes earlier versions kept (path_steps a table; counts keyed by names; transitions in float seconds)
     older.execute("""create table journeys (journey_id varchar not null, person_id varchar not null,
         definition varchar not null, start_at timestamptz not null, end_at timestamptz not null, steps bigint not null,
         path varchar not null, furthest_stage varchar not null, converted boolean not null, conforms boolean not null)""")
@@ -184,11 +184,15 @@ def test_a_database_mined_by_an_earlier_version_gets_this_versions_tables_and_th
     older.execute("""create table journey_touchpoints (definition varchar not null, person_id varchar not null,
         journey_id varchar not null, touchpoint varchar not null, events bigint not null,
         scored_events bigint not null, score_sum decimal(38, 18))""")
+    older.execute("""create table journey_transitions (definition varchar not null, journey_key bigint not null,
+        source_index smallint not null, target_index smallint not null, seconds double, first_on_edge boolean not null)""")
     older.execute("insert into path_steps values ('purchase', 'j', 1, 'Blog', 'Awareness', now())")
     mining.mine(older, journey)
     kinds = dict(older.execute("select table_name, table_type from information_schema.tables where table_name in "
                                "('path_steps', 'journey_steps', 'journey_touchpoints')").fetchall())
     assert kinds == {"path_steps": "VIEW", "journey_steps": "BASE TABLE", "journey_touchpoints": "BASE TABLE"}
+    assert older.execute("select count(*) from information_schema.columns "
+                         "where table_name = 'journey_transitions' and column_name = 'micros'").fetchone() == (1,)
     fresh = db.connect(tmp_path / "fresh.duckdb")
     load(fresh, *days)
     mining.mine(fresh, journey)

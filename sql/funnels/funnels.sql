@@ -15,10 +15,11 @@ reached as (
         s.funnel,
         s.step,
         count(*) as persons,
-        -- summed in whole microseconds, so the mean does not depend on the order persons are added in
-        sum(p.step_times[s.step] - p.step_times[s.step - 1]) filter (where s.step > 1)::double
+        -- in whole microseconds (summed as decimals, which no engine overflows), so exact whatever the order
+        -- persons are added in
+        sum((p.step_times[s.step] - p.step_times[s.step - 1])::decimal(38, 0)) filter (where s.step > 1)::double
             / count(*) filter (where s.step > 1) / 1e6 as mean_s,
-        median((p.step_times[s.step] - p.step_times[s.step - 1]) / 1e6) filter (where s.step > 1) as median_s
+        median(p.step_times[s.step] - p.step_times[s.step - 1]) filter (where s.step > 1) / 1e6 as median_s
     from progress as p
     join steps as s on s.funnel = p.funnel and array_length(p.step_times) >= s.step
     group by s.funnel, s.step

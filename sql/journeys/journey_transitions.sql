@@ -7,6 +7,6 @@ select
     (select min(journey_key) from pass_journey_ids) + t.journey as journey_key,  -- consecutive, as journey is
     t.source_index,
     t.target_index,
-    t.seconds,
+    t.micros,
     t.first_on_edge
 from pass_transitions as t

@@ -24,7 +24,7 @@ per_stage as (
     select
         r.stage_index,
         count(*) as journeys_reached,
-        median((epoch_us(r.reached_at) - epoch_us(j.first_step_at)) / 1e6) as median_s_to_reach
+        median(epoch_us(r.reached_at) - epoch_us(j.first_step_at)) / 1e6 as median_s_to_reach  -- exact in microseconds
     from reached as r
     join journey_facts as j using (journey)
     group by r.stage_index

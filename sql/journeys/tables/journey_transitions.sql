@@ -7,6 +7,6 @@ create table if not exists journey_transitions (
     journey_key    bigint not null,
     source_index   smallint not null,
     target_index   smallint not null,
-    seconds        double,             -- between the two steps; null from (start) and into (end)
+    micros         bigint,             -- microseconds between the two steps; null from (start) and into (end)
     first_on_edge  boolean not null    -- the journey's first transition on this edge: an edge's journeys count these
 )

@@ -17,7 +17,7 @@ translated from DuckDB's dialect by SQLGlot and the few rules below, so that no 
   **per-person work** (`mine_persons`): Spark shuffles the events into buckets of persons, and each bucket
   is mined by the product's own DuckDB code in the Python worker it lands on, in a database in memory.
 - **In the driver**, by the product's DuckDB code: **ingest** (`ingest_files`: the night's files against the
-  stored events whose keys they repeat), and the **alerts, conformance and output files** of a mining run
+  stored events whose keys they repeat; its rows added as Parquet files, `Warehouse.append`), and the **alerts, conformance and output files** of a mining run
   (`mine_definition`), on a copy of the definition's mined tables (`mirrored`).
 
 pyspark is the optional extra `journey-mining[spark]`; this module imports it only when a session starts.
@@ -27,6 +27,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
@@ -188,6 +190,24 @@ class Warehouse:
         """Make `rows` (a DataFrame of the table's columns, all of `definition`) the definition's rows of `table`."""
         self._delete(f"{self.table_path(table)}/definition={self._escaped(definition)}")
         rows.write.mode("append").partitionBy("definition").parquet(self.table_path(table))
+        self.show(table)
+
+    def append(self, table: str, rows: pa.Table) -> None:
+        """Add `rows` (Arrow, the table's columns, made in the driver) to `table` as one more Parquet file: written
+        here to Spark's types of the table, then copied into the table's folder as bytes (no row is handed to the
+        JVM one by one) under a hidden name, and renamed, so that a reader never sees half a file."""
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        schema = to_arrow_schema(table_schema(table), timezone="UTC")
+        name = f"part-{uuid.uuid4()}.parquet"
+        with tempfile.TemporaryDirectory(prefix="journeys-spark-append-") as folder:
+            local = Path(folder) / name
+            pq.write_table(rows.select(schema.names).cast(schema), local)
+            jvm = self.spark.sparkContext._jvm
+            incoming, fs = self._file_system(f"{self.table_path(table)}/_incoming-{name}")
+            fs.copyFromLocalFile(False, True, jvm.org.apache.hadoop.fs.Path(local.as_uri()), incoming)
+            if not fs.rename(incoming, jvm.org.apache.hadoop.fs.Path(f"{self.table_path(table)}/{name}")):
+                raise OSError(f"{self.table_path(table)}: cannot rename {incoming.getName()} to {name}")
         self.show(table)
 
     def overwrite(self, table: str, rows) -> None:
@@ -517,38 +537,52 @@ def write_back(warehouse: Warehouse, con: duckdb.DuckDBPyConnection, definition:
 def ingest_files(warehouse: Warehouse, source: str, paths, *, progress: Callable[[str], None] | None = None,
                  **options) -> list[ingest.FileCounts]:
     """ingest.ingest into the warehouse: the files read and checked by the product's DuckDB ingest in the driver,
-    every row accounted for as there, against the warehouse's stored events. The ingest needs, of the stored
-    events, only those whose key (source, event id) the run's rows repeat: a first reading finds the run's keys,
-    Spark finds the stored events with those keys, and the ingest then runs again on a database holding them
-    (and the ingested files): its new events, quarantined rows and file counts are added to the warehouse.
-    `options` are ingest.ingest's (tz, now, quarantine_threshold, far_future_margin)."""
+    every row accounted for as there, against the warehouse's stored events. Of those, the ingest needs only the
+    ones whose key (source, event id) the run's rows repeat: the files are read once, then Spark looks for stored
+    events with the keys loaded; when there are some, the files are read again beside them (whether a repeat is
+    a duplicate or a conflict depends on the stored row). The run's new events, quarantined rows and file counts
+    are added to the warehouse. `options` are ingest.ingest's (tz, now, quarantine_threshold, far_future_margin)."""
     hash_key()  # the ingest's own database would make up a key of its own
-    spark = warehouse.spark
     for table in ("events", "ingested_files"):
         warehouse.show(table)
-    files = spark.table("ingested_files").toArrow()
+    files = warehouse.spark.table("ingested_files").toArrow()
     with tempfile.TemporaryDirectory(prefix="journeys-spark-ingest-") as folder:
-        stored = None
-        if warehouse.has("events"):  # the stored rows of the keys this run repeats, found by a first reading
-            with _ingest_database(Path(folder) / "keys.duckdb", files) as con:
-                ingest.ingest(con, source, paths, **options)
-                keys = con.sql("select distinct source, event_id from events").to_arrow_table()
-            spark.createDataFrame(keys).createOrReplaceTempView("ingest_run_keys")
-            stored = spark.sql("select e.* from events as e left semi join ingest_run_keys as k "
-                               "on e.source = k.source and e.event_id = k.event_id").toArrow()
         with _ingest_database(Path(folder) / "ingest.duckdb", files) as con:
-            if stored is not None:
-                con.from_arrow(stored).insert_into("events")
             counts = ingest.ingest(con, source, paths, progress=progress, **options)
-            first_new = (pc.max(files.column("file_id")).as_py() or 0) + 1
-            for table in ("events", "quarantine", "ingested_files"):
-                rows = con.table(table).filter(duckdb.ColumnExpression("file_id") >= duckdb.ConstantExpression(
-                    first_new)).to_arrow_table()
-                if len(rows):  # the file counts last: a run stopped before them loads its files again (as repeats)
-                    spark.createDataFrame(rows, table_schema(table)).write.mode("append").parquet(
-                        warehouse.table_path(table))
-                warehouse.show(table)
-    return counts
+            stored = _stored_repeats(warehouse, con)
+            if not len(stored):
+                _add_run(warehouse, con, files)
+                return counts
+        if progress:
+            progress(f"{len(stored)} stored events share keys with the files: reading them again beside those")
+        with _ingest_database(Path(folder) / "again.duckdb", files) as con:
+            con.from_arrow(stored).insert_into("events")
+            counts = ingest.ingest(con, source, paths, progress=progress, **options)
+            _add_run(warehouse, con, files)
+            return counts
+
+
+def _stored_repeats(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The warehouse's events whose key (source, event id) an event of `con` (the run's, read alone) has."""
+    if not warehouse.has("events"):
+        return con.table("events").limit(0).to_arrow_table()
+    keys = con.table("events").select("source", "event_id").distinct().to_arrow_table()
+    warehouse.spark.createDataFrame(keys).createOrReplaceTempView("ingest_run_keys")
+    return warehouse.spark.sql("select e.* from events as e left semi join ingest_run_keys as k "
+                               "on e.source = k.source and e.event_id = k.event_id").toArrow()
+
+
+def _add_run(warehouse: Warehouse, con: duckdb.DuckDBPyConnection, files: pa.Table) -> None:
+    """The run's rows of events, quarantine and ingested_files in `con` (file ids past `files`'), appended to the
+    warehouse's; the file counts last, so that a run stopped before them loads its files again (as repeats)."""
+    first_new = (pc.max(files.column("file_id")).as_py() or 0) + 1
+    for table in ("events", "quarantine", "ingested_files"):
+        rows = con.table(table).filter(duckdb.ColumnExpression("file_id") >= duckdb.ConstantExpression(
+            first_new)).to_arrow_table()
+        if len(rows):
+            warehouse.append(table, rows)
+        else:
+            warehouse.show(table)
 
 
 @contextmanager

@@ -15,8 +15,10 @@ process tree, the JVM included):
                     on Spark, then the alerts, conformance and files by the driver's DuckDB; split as its
                     summary.json times it (mine, conformance, export)
 
-then compares every output file of the two engines (tables row by row, floats to the last bit) and writes
-the section "## The Spark engine" of the report.
+then compares every output file of the two engines (tables row by row, floats to the last bit); and builds the
+persons of one chain of identifiers (--chain, 100,000 by default: a1 - u1 - a2 - u2 - …, its least identifier at
+the far end) on both engines, their label rounds and seconds. It writes the section "## The Spark engine" of the
+report.
 
     python benchmarks/spark.py --events 1M,10M --doc docs/performance.md
     python benchmarks/spark.py --events 20000 --doc /tmp/performance.md   # a smoke check
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="work folder, the landing data cached here as nightly.py caches it (default %(default)s)")
     parser.add_argument("--doc", type=Path, help=f"write the figures as the section {SECTION!r} of this report")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--chain", type=int, default=100_000, help="identifiers in the chain (default %(default)s)")
     parser.add_argument("--child", nargs=2, metavar=("STAGE", "SPEC"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     per_person = nightly.events_per_person(args.work, args.seed, args.generator, "default")
     sizes = [measure(nightly.parse_size(text), per_person, args) for text in args.events.split(",") if text.strip()]
-    text = section(sizes)
+    text = section(sizes, measure_chain(args))
     print(text)
     if args.doc:
         write_section(args.doc, SECTION, text)
@@ -93,6 +96,27 @@ def measure(target: int, per_person: float, args: argparse.Namespace) -> dict:
     return {"target": target, "events": generated.rows, "persons": persons, "differing": differing,
             "stages": {name: {"seconds": s.seconds, "wall": s.wall_seconds, "peak_mib": s.peak_rss_mib, "load": s.load,
                               "failed": s.failed, "details": s.details} for name, s in stages.items()}}
+
+
+def measure_chain(args: argparse.Namespace) -> dict:
+    """Persons of one chain of `args.chain` identifiers on both engines (stages chain and spark_chain)."""
+    folder = args.work / "spark-chain"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    pairs = args.chain // 2
+    events = folder / "chain.jsonl"
+    with events.open("w") as out:  # a_i - u_i on one event, u_i - a_(i-1) on the next: the least, a0, comes last
+        for i in range(pairs, 0, -1):
+            for side, anonymous in enumerate((i, i - 1)):
+                out.write(json.dumps({"event_id": f"e{i}-{side}", "timestamp": "2026-10-01T00:00:00Z",
+                                      "event": "page_view", "anonymous_id": f"a{anonymous:09d}",
+                                      "user_id": f"u{i:09d}"}) + "\n")
+    spec = {"events": str(events), "db": str(folder / "chain.duckdb"), "warehouse": str(folder / "warehouse")}
+    try:
+        return {"identifiers": 2 * pairs + 1, **{name: nightly.run_stage(name, spec, "[spark chain]", script=Path(__file__))
+                                                 for name in ("chain", "spark_chain")}}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- The children ------------------------------------------------------------------------------------
@@ -154,7 +178,35 @@ def stage_spark_mine(spec: dict) -> tuple[float, dict]:
                      "alerts": summary["timings_s"]["mine"] - on_spark}
 
 
-STAGES = {"spark_ingest": stage_spark_ingest, "spark_identities": stage_spark_identities, "spark_mine": stage_spark_mine}
+def stage_chain(spec: dict) -> tuple[float, dict]:
+    """The chain's persons on DuckDB (identity.build_persons, after its ingest)."""
+    from journey_mining import db, identity, ingest
+
+    con = db.connect(spec["db"])
+    ingest.ingest(con, "clickstream", [spec["events"]], now=nightly.INGEST_NOW)
+    started = time.perf_counter()
+    report = identity.build_persons(con)
+    seconds = time.perf_counter() - started
+    con.close()
+    return seconds, {"rounds": report.rounds, "persons": report.persons}
+
+
+def stage_spark_chain(spec: dict) -> tuple[float, dict]:
+    """The chain's persons on Spark (spark.build_persons, after spark.ingest_files)."""
+    from journey_mining import spark
+
+    session = spark_session()
+    warehouse = spark.Warehouse(session, spec["warehouse"])
+    spark.ingest_files(warehouse, "clickstream", [spec["events"]], now=nightly.INGEST_NOW)
+    started = time.perf_counter()
+    report = spark.build_persons(warehouse, os.environ["JOURNEYS_HASH_KEY"].encode("utf-8"))
+    seconds = time.perf_counter() - started
+    session.stop()
+    return seconds, {"rounds": report.rounds, "persons": report.persons}
+
+
+STAGES = {"spark_ingest": stage_spark_ingest, "spark_identities": stage_spark_identities, "spark_mine": stage_spark_mine,
+          "chain": stage_chain, "spark_chain": stage_spark_chain}
 
 
 # --- Comparing the outputs -------------------------------------------------------------------------------
@@ -200,7 +252,7 @@ def same_rows(ours, theirs) -> bool:
 # --- The report --------------------------------------------------------------------------------------------
 
 
-def section(sizes: list[dict]) -> str:
+def section(sizes: list[dict], chain: dict) -> str:
     machine = nightly.machine_facts()
     settings = ", ".join(f"`{key}={value}`" for key, value in SETTINGS.items() if key != "spark.master")
     lines = [SECTION, "",
@@ -212,9 +264,24 @@ def section(sizes: list[dict]) -> str:
     for size in sizes:
         lines += size_table(size)
     measured = [size for size in sizes if not any(stage["failed"] for stage in size["stages"].values())]
+    lines += chain_table(chain)
     if measured:
         lines += projection(max(measured, key=lambda size: size["events"]))
     return "\n".join(lines) + "\n"
+
+
+def chain_table(chain: dict) -> list[str]:
+    lines = [f"### Identity on one chain of {chain['identifiers']:,} identifiers", "",
+             "One person's identifiers linked in a line, a1 - u1 - a2 - u2 - …, the least at the far end: label "
+             "propagation alone would need a round per link; with pointer jumping the rounds grow with the "
+             "logarithm of the chain's length "
+             f"(log2 of {chain['identifiers']:,} is {math.log2(chain['identifiers']):.1f}).", "",
+             "| engine | label rounds | seconds | peak MiB |", "|---|---:|---:|---:|"]
+    for engine, name in (("DuckDB", "chain"), ("Spark", "spark_chain")):
+        stage = chain[name]
+        lines.append(f"| {engine} | {stage.details.get('rounds', 'failed')} | {stage.seconds:,.2f} | "
+                     f"{stage.peak_rss_mib:,.0f} |")
+    return lines + [""]
 
 
 def size_table(size: dict) -> list[str]:

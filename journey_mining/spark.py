@@ -444,10 +444,15 @@ class Cursor:
 
 def _keyed_hash(key: bytes):
     """pseudonyms.keyed_hash with `key` as Spark's function keyed_hash (the key travels in the function, never
-    in a statement's text)."""
-    from pyspark.sql.functions import udf
+    in a statement's text), handed its texts a batch at a time."""
+    import pandas as pd
+    from pyspark.sql.functions import pandas_udf
 
-    return udf(lambda text: None if text is None else pseudonyms.keyed_hash(key, text), "string")
+    @pandas_udf("string")
+    def keyed_hash(texts: pd.Series) -> pd.Series:
+        return texts.map(lambda text: pseudonyms.keyed_hash(key, text), na_action="ignore")
+
+    return keyed_hash
 
 
 def mine_definition(warehouse: Warehouse, definition: Definition, out: Path, *, since: date | None = None,

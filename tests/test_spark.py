@@ -145,6 +145,28 @@ def test_spark_mines_ties_repeats_gaps_at_the_timeout_and_goals_in_a_row_as_duck
     con.close()
 
 
+def test_identity_on_spark_settles_a_long_chain_in_rounds_growing_with_its_logarithm(session, tmp_path):
+    # one chain a1 - u1 - a2 - u2 - … of 2,001 identifiers, numbered so that the least lies at its far end: labels
+    # passed one link a round would take 2,000 rounds; with pointer jumping, about log2(2,001) = 11
+    pairs = 1000
+    rows = [{"event_id": f"e{i}-{side}", "timestamp": f"2026-10-01T00:00:0{side}Z", "event": "page_view",
+             "anonymous_id": f"a{pairs - i - side:05d}", "user_id": f"u{pairs - i:05d}"}
+            for i in range(pairs) for side in (0, 1)]
+    events_file = tmp_path / "chain.jsonl"
+    events_file.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    con = db.connect(tmp_path / "chain.duckdb")
+    ingest.ingest(con, "clickstream", [events_file])
+    ours = identity.build_persons(con, max_ids_per_person=5000)
+    session.createDataFrame(con.sql("select * from events").to_arrow_table()).createOrReplaceTempView("events")
+    theirs = spark.build_persons(spark.Warehouse(session, str(tmp_path / "warehouse")), HASH_KEY.encode(),
+                                 max_ids_per_person=5000)
+    assert (theirs.persons, theirs.identifiers) == (ours.persons, ours.identifiers) == (1, 2 * pairs + 1)
+    assert theirs.rounds == ours.rounds <= math.ceil(math.log2(2 * pairs + 1)) + 2
+    for table in identity.REBUILT_TABLES:
+        assert_same_table(con, session, table, None)
+    con.close()
+
+
 def planted_journeys(rows: list[dict], persons: int) -> list[dict]:
     """`persons` more clickstream rows' persons, each Ad, Signup and Order a minute apart, starting 10 days
     before the latest event of `rows`: in the window a nightly alert compares (7 days, read at 7 days)."""

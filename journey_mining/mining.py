@@ -296,7 +296,8 @@ def transition_rows(moves: paths.Transitions, touchpoints: int) -> pa.Table:
     """A pass's transitions as journeys/journey_transitions reads them (pass_transitions)."""
     return pa.table({
         "journey": moves.journey, "source_index": moves.source.astype(np.int16),
-        "target_index": moves.target.astype(np.int16), "micros": pa.array(moves.micros, mask=moves.micros == paths.UNTIMED),
+        "target_index": moves.target.astype(np.int16),
+        "micros": pa.array(moves.micros, mask=moves.micros == paths.UNTIMED),
         "first_on_edge": paths.first_on_edge(moves, touchpoints)})
 
 

@@ -17,8 +17,9 @@ translated from DuckDB's dialect by SQLGlot and the few rules below, so that no 
   **per-person work** (`mine_persons`): Spark shuffles the events into buckets of persons, and each bucket
   is mined by the product's own DuckDB code in the Python worker it lands on, in a database in memory.
 - **In the driver**, by the product's DuckDB code: **ingest** (`ingest_files`: the night's files against the
-  stored events whose keys they repeat; its rows added as Parquet files, `Warehouse.append`), and the **alerts, conformance and output files** of a mining run
-  (`mine_definition`), on a copy of the definition's mined tables (`mirrored`).
+  stored events whose keys they repeat; its rows added as Parquet files, `Warehouse.append`), and the
+  **alerts, conformance and output files** of a mining run (`mine_definition`), on a copy of the definition's
+  mined tables (`mirrored`).
 
 pyspark is the optional extra `journey-mining[spark]`; this module imports it only when a session starts.
 """
@@ -569,9 +570,9 @@ def ingest_files(warehouse: Warehouse, source: str, paths, *, progress: Callable
 
 def _stored_repeats(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> pa.Table:
     """The warehouse's events whose key (source, event id) an event of `con` (the run's, read alone) has."""
-    if not warehouse.has("events"):
-        return con.table("events").limit(0).to_arrow_table()
     keys = con.table("events").select("source", "event_id").distinct().to_arrow_table()
+    if not (len(keys) and warehouse.has("events")):
+        return con.table("events").limit(0).to_arrow_table()
     warehouse.spark.createDataFrame(keys).createOrReplaceTempView("ingest_run_keys")
     return warehouse.spark.sql("select e.* from events as e left semi join ingest_run_keys as k "
                                "on e.source = k.source and e.event_id = k.event_id").toArrow()

@@ -194,11 +194,14 @@ class Warehouse:
         self.show(table)
 
     def append(self, table: str, rows: pa.Table) -> None:
-        """Add `rows` (Arrow, the table's columns, made in the driver) to `table` as one more Parquet file: written
-        here to Spark's types of the table, then copied into the table's folder as bytes (no row is handed to the
-        JVM one by one) under a hidden name, and renamed, so that a reader never sees half a file."""
+        """Add `rows` (Arrow, the table's columns, made in the driver) to `table`, one of the whole warehouse (not
+        partitioned by definition), as one more Parquet file: written here to Spark's types of the table, then
+        copied into the table's folder as bytes (no row is handed to the JVM one by one) under a hidden name,
+        and renamed, so that a reader never sees half a file."""
         from pyspark.sql.pandas.types import to_arrow_schema
 
+        if "definition" in table_schema(table).fieldNames():
+            raise SparkSqlError(f"{table}: partitioned by definition, so its rows are replaced, not appended")
         schema = to_arrow_schema(table_schema(table), timezone="UTC")
         name = f"part-{uuid.uuid4()}.parquet"
         with tempfile.TemporaryDirectory(prefix="journeys-spark-append-") as folder:

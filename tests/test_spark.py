@@ -82,8 +82,9 @@ def assert_same_row(name: str, want: dict, got: dict) -> None:
             assert got[column] == value, (name, column, want)
 
 
-def test_a_run_replaces_only_its_definitions_rows(session, tmp_path):
-    warehouse = spark.Warehouse(session, str(tmp_path / "warehouse"))
+def test_the_warehouse_replaces_a_definitions_rows_and_appends_the_rows_ingest_makes(session, tmp_path):
+    # the warehouse named by a URI, as a cluster path is (hdfs://, s3a://): every file goes through Hadoop's FileSystem
+    warehouse = spark.Warehouse(session, (tmp_path / "warehouse").as_uri())
     schema = spark.table_schema("rarest_edges")
     frame = lambda rows: session.createDataFrame(rows, schema)  # noqa: E731
     warehouse.replace("rarest_edges", "a/b c", frame([("a/b c", 1, 5), ("a/b c", 2, 7)]))
@@ -92,6 +93,16 @@ def test_a_run_replaces_only_its_definitions_rows(session, tmp_path):
     warehouse.replace("rarest_edges", "other", frame([]))  # none left: the partition goes
     found = session.table("rarest_edges").toArrow().to_pylist()
     assert found == [{"definition": "a/b c", "rarest_edge_journeys": 4, "journeys": 2}]
+    # rows made in the driver (ingest's) are added to a table of the whole warehouse as one more file each time
+    with pytest.raises(spark.SparkSqlError, match="partitioned"):
+        warehouse.append("rarest_edges", pa.table({"definition": ["x"], "rarest_edge_journeys": [1], "journeys": [1]}))
+    files = session.createDataFrame(
+        [(1, "a.jsonl", "clickstream", "ab", 10, 3, 2, 1, 0, datetime(2026, 10, 4, tzinfo=timezone.utc))],
+        spark.table_schema("ingested_files")).toArrow()
+    warehouse.append("ingested_files", files)
+    warehouse.append("ingested_files", files.set_column(0, "file_id", pa.array([2], pa.int32())))
+    assert [row["file_id"] for row in session.table("ingested_files").orderBy("file_id").collect()] == [1, 2]
+    assert not list((tmp_path / "warehouse" / "ingested_files").glob("_incoming*"))
 
 
 @pytest.mark.parametrize("duckdb_sql, spark_sql", [
